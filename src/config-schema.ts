@@ -1,0 +1,62 @@
+import * as v from "valibot";
+
+/**
+ * The Test Kitchen `authority=varnish` experiment config (DESIGN §1) as valibot schemas:
+ * structure, every name pattern and bound. Unknown keys are errors, as upstream. Rules
+ * that span fields (start < end, lo <= hi, overlaps, look-alike names) are in
+ * config-rules.ts, so each problem is reported with its own path.
+ */
+
+export const BUCKETS = 100_000;
+export const EXPERIMENT_NAME = /^[A-Za-z0-9][-_.A-Za-z0-9]{7,62}$/;
+export const GROUP_NAME = /^[A-Za-z0-9][-_.A-Za-z0-9]{0,62}$/;
+export const HOST_NAME = /^[a-z0-9][-_.a-z0-9]{0,254}$/;
+// UTC, whole seconds, ending in Z.
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+
+const Timestamp = v.pipe(
+  v.string(),
+  v.regex(TIMESTAMP, "must be a UTC timestamp like 2025-06-01T14:30:00Z (no fractions, ending in Z)"),
+  v.check(isRealInstant, "is not a real calendar date and time"),
+);
+
+const Bucket = v.pipe(
+  v.number("must be a number"),
+  v.integer("must be an integer"),
+  v.minValue(0, "must be >= 0"),
+  v.maxValue(BUCKETS - 1, `must be <= ${BUCKETS - 1}`),
+);
+
+const Range = v.strictTuple([Bucket, Bucket], "must be a [first, last] pair of bucket numbers");
+
+const GroupName = v.pipe(v.string(), v.regex(GROUP_NAME, `group name must match ${GROUP_NAME.source}`));
+
+const Domain = v.strictObject(
+  {
+    unique_domain: v.optional(v.boolean("must be true or false")),
+    groups: v.pipe(v.record(GroupName, Range, "must be an object of group ranges"), v.minEntries(1, "needs at least one group")),
+  },
+  (issue) => (issue.expected === "never" ? `unknown key` : "must be an object with groups"),
+);
+
+const HostKey = v.pipe(v.string(), v.regex(HOST_NAME, `host must be lower-case and match ${HOST_NAME.source}`));
+
+/** One experiment entry, structure only. */
+export const ExperimentSchema = v.strictObject(
+  {
+    start: Timestamp,
+    end: Timestamp,
+    cache_split: v.optional(v.boolean("must be true or false")),
+    shared_selector: v.optional(v.pipe(v.string(), v.regex(EXPERIMENT_NAME, `must match ${EXPERIMENT_NAME.source}`))),
+    _comment: v.optional(v.string()),
+    domains: v.pipe(v.record(HostKey, Domain, "must be an object keyed by host"), v.minEntries(1, "needs at least one domain")),
+  },
+  (issue) => (issue.expected === "never" ? `unknown key` : "experiment must be an object"),
+);
+
+export type ExperimentInput = v.InferOutput<typeof ExperimentSchema>;
+
+function isRealInstant(s: string): boolean {
+  const ms = Date.parse(s);
+  return Number.isFinite(ms) && new Date(ms).toISOString().replace(".000Z", "Z") === s;
+}

@@ -1,0 +1,24 @@
+import { UNIQ_COOKIE } from "./cookie-header.js";
+
+const DAY_MS = 86_400_000;
+
+/** Cookie lifetime in days: the token is re-minted after it expires. */
+export const COOKIE_LIFETIME_DAYS = 365;
+
+/**
+ * `Expires` value: 00:00:00 GMT on the UTC date 365 days ahead (DESIGN §2). Day-aligned so
+ * the header is the same for everyone minted on one day.
+ */
+export function cookieExpiry(nowMs: number): string {
+  const day = Math.floor(nowMs / DAY_MS) + COOKIE_LIFETIME_DAYS;
+  return new Date(day * DAY_MS).toUTCString();
+}
+
+/**
+ * The exact `Set-Cookie` line for a minted token. `domain` null gives a host-only cookie
+ * (IP literals and `localhost` in development).
+ */
+export function serializeUniqCookie(value: string, domain: string | null, nowMs: number): string {
+  const domainAttr = domain === null ? "" : `; Domain=${domain}`;
+  return `${UNIQ_COOKIE}=${value}${domainAttr}; Path=/; HttpOnly; Secure; SameSite=None; Expires=${cookieExpiry(nowMs)}`;
+}
