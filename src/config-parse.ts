@@ -62,6 +62,10 @@ export function parseConfig(value: unknown, order?: readonly string[]): ConfigRe
     if (twin !== undefined) issues.push({ path: at, message: `experiment name differs from ${JSON.stringify(twin)} only by case` });
     byFoldedName.set(folded, name);
 
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+      issues.push({ path: at, message: "experiment must be an object" });
+      continue;
+    }
     const parsed = v.safeParse(ExperimentSchema, entry);
     if (!parsed.success) {
       for (const issue of parsed.issues) {

@@ -36,7 +36,7 @@ const Domain = v.strictObject(
     unique_domain: v.optional(v.boolean("must be true or false")),
     groups: v.pipe(v.record(GroupName, Range, "must be an object of group ranges"), v.minEntries(1, "needs at least one group")),
   },
-  (issue) => (issue.expected === "never" ? `unknown key` : "must be an object with groups"),
+  (issue) => objectMessage(issue, "must be an object with groups"),
 );
 
 const HostKey = v.pipe(v.string(), v.regex(HOST_NAME, `host must be lower-case and match ${HOST_NAME.source}`));
@@ -51,10 +51,18 @@ export const ExperimentSchema = v.strictObject(
     _comment: v.optional(v.string()),
     domains: v.pipe(v.record(HostKey, Domain, "must be an object keyed by host"), v.minEntries(1, "needs at least one domain")),
   },
-  (issue) => (issue.expected === "never" ? `unknown key` : "experiment must be an object"),
+  (issue) => objectMessage(issue, "experiment must be an object"),
 );
 
 export type ExperimentInput = v.InferOutput<typeof ExperimentSchema>;
+
+// A strict object reports three things through one message hook: a key it does not know,
+// a required key that is missing, and input that is not an object at all.
+function objectMessage(issue: v.BaseIssue<unknown>, notAnObject: string): string {
+  if (issue.expected === "never") return "unknown key";
+  if (issue.received === "undefined" && issue.path && issue.path.length > 0) return "is required";
+  return notAnObject;
+}
 
 function isRealInstant(s: string): boolean {
   const ms = Date.parse(s);

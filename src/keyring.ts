@@ -1,5 +1,5 @@
 import { decodeBase64url } from "./base64url.js";
-import { sipKey, type SipKey } from "./siphash.js";
+import { sipHash128, sipKey, type SipKey } from "./siphash.js";
 
 /**
  * The key ring behind `WMF-Uniq`: several keys live at once, selected by a one-byte tag
@@ -9,8 +9,11 @@ import { sipKey, type SipKey } from "./siphash.js";
  * Secret format (one string, e.g. the `UNIQ_KEYS` secret):
  *   `<tag>:<key>[,<tag>:<key>…]`  tag = integer 0..255, key = 32 random bytes as unpadded
  *   base64url (43 characters). Whitespace around entries is ignored.
- * Each 32-byte key is split into two independent 128-bit keys: bytes 0..15 authenticate
- * tokens (MAC), bytes 16..31 derive subject IDs, so one never helps attack the other.
+ * Each 32-byte key K = K1 || K2 yields two independent 128-bit subkeys (key derivation v1):
+ *   macKey     = SipHash-2-4-128(K1, "wmf-uniq/mac/v1\0" || K2)      authenticates tokens
+ *   subjectKey = SipHash-2-4-128(K1, "wmf-uniq/subject/v1\0" || K2)  derives subject IDs
+ * Both depend on all 32 bytes (two keys that share a prefix share nothing), and one never
+ * helps attack the other.
  */
 
 /** One key of the ring, already in the form the hashes consume. */
@@ -64,7 +67,7 @@ export function parseKeyRing(text: string | undefined | null): KeyRingResult {
       return { ok: false, error: `${where} (tag ${tag}): key is a repeated byte, not random` };
     }
     if (keyText === DEVELOPMENT_KEY) dev = true;
-    table[tag] = { tag, macKey: sipKey(key, 0), subjectKey: sipKey(key, 16) };
+    table[tag] = { tag, macKey: deriveSubkey(key, MAC_LABEL), subjectKey: deriveSubkey(key, SUBJECT_LABEL) };
     tags.push(tag);
   }
   const minting = table[tags[0]!]!;
@@ -77,4 +80,14 @@ export function parseKeyRing(text: string | undefined | null): KeyRingResult {
       lookup: (tag) => table[tag],
     },
   };
+}
+
+const MAC_LABEL = new TextEncoder().encode("wmf-uniq/mac/v1\0");
+const SUBJECT_LABEL = new TextEncoder().encode("wmf-uniq/subject/v1\0");
+
+function deriveSubkey(key: Uint8Array, label: Uint8Array): SipKey {
+  const msg = new Uint8Array(label.length + 16);
+  msg.set(label);
+  msg.set(key.subarray(16, 32), label.length);
+  return sipKey(sipHash128(key.subarray(0, 16), msg));
 }

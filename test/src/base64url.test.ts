@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { decodeBase64url, encodeBase64url } from "../../src/base64url.js";
+import { seededRandom } from "../helpers/random.js";
+
+describe("base64url", () => {
+  it("matches RFC 4648 test vectors without padding", () => {
+    const cases: [string, string][] = [["", ""], ["f", "Zg"], ["fo", "Zm8"], ["foo", "Zm9v"], ["foob", "Zm9vYg"], ["fooba", "Zm9vYmE"], ["foobar", "Zm9vYmFy"]];
+    for (const [plain, coded] of cases) {
+      expect(encodeBase64url(new TextEncoder().encode(plain))).toBe(coded);
+      expect(new TextDecoder().decode(decodeBase64url(coded)!)).toBe(plain);
+    }
+  });
+
+  it("uses the URL alphabet", () => {
+    expect(encodeBase64url(Uint8Array.from([0xfb, 0xff, 0xbf]))).toBe("-_-_");
+    expect(decodeBase64url("-_-_")).toEqual(Uint8Array.from([0xfb, 0xff, 0xbf]));
+  });
+
+  it("round-trips random byte strings and agrees with Node's encoder", () => {
+    const rnd = seededRandom(7);
+    for (let n = 0; n < 200; n++) {
+      const bytes = new Uint8Array(n % 50);
+      rnd.fill(bytes);
+      const coded = encodeBase64url(bytes);
+      expect(coded).toBe(Buffer.from(bytes).toString("base64url"));
+      expect(decodeBase64url(coded)).toEqual(bytes);
+    }
+  });
+
+  it.each([
+    ["padding", "Zg=="],
+    ["standard alphabet", "+/+/"],
+    ["whitespace", "Zm9v Yg"],
+    ["impossible length", "Zm9vY"],
+    ["stray bits after the last byte", "Zh"],
+    ["stray bits after two bytes", "Zm9"],
+    ["non-ASCII", "Zm9é"],
+  ])("rejects %s", (_, text) => {
+    expect(decodeBase64url(text)).toBeNull();
+  });
+});

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { scanCookieHeader } from "../../src/cookie-header.js";
+
+describe("scanCookieHeader", () => {
+  it("finds the cookie in any casing and strips it, keeping the rest in order", () => {
+    expect(scanCookieHeader("a=1; WMF-Uniq=abc; b=2")).toEqual({ values: ["abc"], rest: "a=1; b=2" });
+    expect(scanCookieHeader("wmf-uniq=abc")).toEqual({ values: ["abc"], rest: null });
+    expect(scanCookieHeader("WMF-UNIQ=x;wMf-UnIq=y")).toEqual({ values: ["x", "y"], rest: null });
+  });
+
+  it("keeps other cookies byte for byte when there is nothing to strip", () => {
+    const header = "session=a%20b; theme=\"dark\"";
+    expect(scanCookieHeader(header)).toEqual({ values: [], rest: header });
+  });
+
+  it("takes values raw: quotes and padding are not repaired", () => {
+    expect(scanCookieHeader('WMF-Uniq="abc"').values).toEqual(['"abc"']);
+    expect(scanCookieHeader("WMF-Uniq=abc==").values).toEqual(["abc=="]);
+    expect(scanCookieHeader("WMF-Uniq=").values).toEqual([""]);
+  });
+
+  it("does not match look-alike names", () => {
+    const header = "WMF-Uniq2=a; xWMF-Uniq=b; WMF_Uniq=c; uniq=d";
+    expect(scanCookieHeader(header)).toEqual({ values: [], rest: header });
+  });
+
+  it("handles empty headers, stray separators and valueless pairs", () => {
+    expect(scanCookieHeader(null)).toEqual({ values: [], rest: null });
+    expect(scanCookieHeader("")).toEqual({ values: [], rest: null });
+    expect(scanCookieHeader(";; WMF-Uniq=v ;; flag ;")).toEqual({ values: ["v"], rest: "flag" });
+  });
+
+  it("scales to hundreds of cookies and keeps every other one", () => {
+    const others = Array.from({ length: 400 }, (_, i) => `c${i}=${"v".repeat(30)}`);
+    const header = [...others.slice(0, 200), "WMF-Uniq=tok", ...others.slice(200)].join("; ");
+    expect(header.length).toBeGreaterThan(14_000);
+    const scan = scanCookieHeader(header);
+    expect(scan.values).toEqual(["tok"]);
+    expect(scan.rest).toBe(others.join("; "));
+  });
+});

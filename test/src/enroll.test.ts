@@ -1,0 +1,157 @@
+import { describe, expect, it } from "vitest";
+import type { CompiledConfig } from "../../src/config-compile.js";
+import { parseConfig } from "../../src/config-parse.js";
+import { enroll, MAX_LIVE_EXPERIMENTS } from "../../src/enroll.js";
+import { parseKeyRing } from "../../src/keyring.js";
+import { bucketOf } from "../../src/subject.js";
+import { mintToken, type Identity } from "../../src/token.js";
+import { DEV_KEYS, NOW, sampleConfig } from "../fixtures/config.js";
+import { seededRandom } from "../helpers/random.js";
+
+const ring = (() => {
+  const r = parseKeyRing(DEV_KEYS);
+  if (!r.ok) throw new Error(r.error);
+  return r.ring;
+})();
+
+function compile(doc: unknown): CompiledConfig {
+  const r = parseConfig(doc);
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return r.config;
+}
+
+function identities(n: number, seed: number): Identity[] {
+  const rnd = seededRandom(seed);
+  return Array.from({ length: n }, () => mintToken(ring, NOW, (b) => rnd.fill(b)).identity);
+}
+
+const groupsOf = (id: Identity, host: string, config: CompiledConfig, now = NOW): Record<string, string> => {
+  const e = enroll(id, host, now, config);
+  return Object.fromEntries(e.experiments.map((x, i) => [x.name, x.groups[e.groups[i]!]!]));
+};
+
+// Chi-square critical values at p = 0.001: a fixed seed passes them unless there is real bias.
+const CHI2_001 = { 1: 10.83, 2: 13.82, 99: 148.23 } as const;
+const chi2 = (observed: number[], expected: number[]) => observed.reduce((s, o, i) => s + (o - expected[i]!) ** 2 / expected[i]!, 0);
+
+const N = 100_000;
+const population = identities(N, 20250615);
+const config = compile(sampleConfig());
+
+describe("enroll", () => {
+  it("enrolls only in live experiments of the host, in config order", () => {
+    const g = groupsOf(population[0]!, "en.wikipedia.org", config);
+    const names = Object.keys(g);
+    expect(names).not.toContain("not-started-yet");
+    expect(names).not.toContain("already-ended-test");
+    const order = ["fifty-fifty-test", "ten-percent-sample", "shared-a-experiment", "shared-b-experiment", "per-domain-test", "client-side-only"];
+    expect(names).toEqual(order.filter((n) => names.includes(n)));
+    expect(groupsOf(population[0]!, "fr.wikipedia.org", config)).toEqual({});
+  });
+
+  it("start is inclusive and end exclusive", () => {
+    const start = Date.parse("2025-07-01T00:00:00Z");
+    expect(Object.keys(groupsOf(population[0]!, "en.wikipedia.org", config, start - 1))).not.toContain("not-started-yet");
+    expect(Object.keys(groupsOf(population[0]!, "en.wikipedia.org", config, start))).toContain("not-started-yet");
+    expect(Object.keys(groupsOf(population[0]!, "en.wikipedia.org", config, start))).not.toContain("fifty-fifty-test");
+  });
+
+  it("is deterministic: the same identity always gets the same groups", () => {
+    for (const id of population.slice(0, 50)) {
+      expect(groupsOf(id, "en.wikipedia.org", config)).toEqual(groupsOf(id, "en.wikipedia.org", config));
+    }
+  });
+
+  it("reports live and skipped counts, and caps the experiments evaluated", () => {
+    const many: Record<string, unknown> = {};
+    for (let i = 0; i < MAX_LIVE_EXPERIMENTS + 5; i++) {
+      many[`bulk-experiment-${String(i).padStart(3, "0")}`] = {
+        start: "2025-06-01T00:00:00Z",
+        end: "2025-07-01T00:00:00Z",
+        domains: { "en.wikipedia.org": { groups: { all: [0, 99999] } } },
+      };
+    }
+    const e = enroll(population[0]!, "en.wikipedia.org", NOW, compile(many));
+    expect(e.live).toBe(MAX_LIVE_EXPERIMENTS);
+    expect(e.skipped).toBe(5);
+    expect(e.experiments).toHaveLength(MAX_LIVE_EXPERIMENTS);
+    expect(e.experiments.at(-1)!.name).toBe(`bulk-experiment-${MAX_LIVE_EXPERIMENTS - 1}`);
+  });
+});
+
+describe(`statistics over ${N.toLocaleString("en")} random IDs`, () => {
+  const results = population.map((id) => groupsOf(id, "en.wikipedia.org", config));
+  const count = (exp: string, group: string) => results.filter((r) => r[exp] === group).length;
+
+  it("buckets are uniform (100 bins)", () => {
+    const e = population.map((id) => {
+      const r = enroll(id, "en.wikipedia.org", NOW, config);
+      return bucketOf(r.subjects, r.slots[0]! * 4);
+    });
+    const bins = new Array(100).fill(0);
+    for (const b of e) bins[Math.floor(b / 1000)]++;
+    expect(chi2(bins, new Array(100).fill(N / 100))).toBeLessThan(CHI2_001[99]);
+  });
+
+  it("a 50/50 experiment splits evenly", () => {
+    const obs = [count("fifty-fifty-test", "control"), count("fifty-fifty-test", "treatment")];
+    expect(obs[0]! + obs[1]!).toBe(N);
+    expect(chi2(obs, [N / 2, N / 2])).toBeLessThan(CHI2_001[1]);
+  });
+
+  it("a 10% sample enrolls 10% (5% per group) and leaves 90% out", () => {
+    const obs = [count("ten-percent-sample", "control"), count("ten-percent-sample", "treatment")];
+    const out = N - obs[0]! - obs[1]!;
+    expect(chi2([...obs, out], [N * 0.05, N * 0.05, N * 0.9])).toBeLessThan(CHI2_001[2]);
+  });
+
+  it("would catch a real bias: a 52/48 split fails the same test", () => {
+    expect(chi2([N * 0.52, N * 0.48], [N / 2, N / 2])).toBeGreaterThan(CHI2_001[1]);
+  });
+
+  it("experiments with different selectors are independent (2x2 contingency)", () => {
+    const table = [0, 0, 0, 0];
+    for (const r of results) table[(r["fifty-fifty-test"] === "treatment" ? 2 : 0) + (r["client-side-only"] === "on" ? 1 : 0)]!++;
+    const row = [table[0]! + table[1]!, table[2]! + table[3]!];
+    const col = [table[0]! + table[2]!, table[1]! + table[3]!];
+    const expected = [row[0]! * col[0]! / N, row[0]! * col[1]! / N, row[1]! * col[0]! / N, row[1]! * col[1]! / N];
+    expect(chi2(table, expected)).toBeLessThan(CHI2_001[1]);
+  });
+
+  it("shared selectors coincide for every visitor", () => {
+    for (const r of results) expect(r["shared-a-experiment"]).toBe(r["shared-b-experiment"]);
+  });
+
+  it("unique_domain gives each host its own, independent assignment", () => {
+    let same = 0;
+    for (const id of population.slice(0, 20_000)) {
+      if (groupsOf(id, "en.wikipedia.org", config)["per-domain-test"] === groupsOf(id, "de.wikipedia.org", config)["per-domain-test"]) same++;
+    }
+    expect(chi2([same, 20_000 - same], [10_000, 10_000])).toBeLessThan(CHI2_001[1]);
+    // Without unique_domain, one visitor has the same group on both hosts.
+    for (const id of population.slice(0, 2_000)) {
+      expect(groupsOf(id, "en.wikipedia.org", config)["fifty-fifty-test"]).toBe(groupsOf(id, "de.wikipedia.org", config)["fifty-fifty-test"]);
+    }
+  });
+
+  it("widening a range (ramp-up) keeps everyone already enrolled in their group", () => {
+    const at = (treatmentEnd: number) =>
+      compile({
+        "ramping-experiment": {
+          start: "2025-06-01T00:00:00Z",
+          end: "2025-07-01T00:00:00Z",
+          domains: { "en.wikipedia.org": { groups: { control: [0, 999], treatment: [50000, 50000 + treatmentEnd] } } },
+        },
+      });
+    const before = at(999), after = at(9999);
+    let kept = 0;
+    for (const id of population) {
+      const g = groupsOf(id, "en.wikipedia.org", before)["ramping-experiment"];
+      if (g !== undefined) {
+        expect(groupsOf(id, "en.wikipedia.org", after)["ramping-experiment"]).toBe(g);
+        kept++;
+      }
+    }
+    expect(kept).toBeGreaterThan(1500);
+  });
+});

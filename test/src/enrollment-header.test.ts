@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config-parse.js";
+import { enroll } from "../../src/enroll.js";
+import { decodeEnrollmentHeader, encodeAllPairs, encodeEventsHeader, encodePageHeader } from "../../src/enrollment-header.js";
+import { parseKeyRing } from "../../src/keyring.js";
+import { mintToken } from "../../src/token.js";
+import { NOW, sampleConfig } from "../fixtures/config.js";
+import { unhex } from "../helpers/bytes.js";
+import golden from "./vectors/codecs-v1.json" with { type: "json" };
+
+const config = (() => {
+  const r = parseConfig(sampleConfig());
+  if (!r.ok) throw new Error("fixture");
+  return r.config;
+})();
+
+function enrollmentsFor(keys: string, idHex: string, host: string, withSubjects: boolean) {
+  const ring = parseKeyRing(keys);
+  if (!ring.ok) throw new Error(ring.error);
+  const { identity } = mintToken(ring.ring, NOW, (b) => b.set(unhex(idHex)));
+  return enroll(identity, host, NOW, config, withSubjects);
+}
+
+describe("X-Experiment-Enrollments codecs", () => {
+  it("match the frozen golden vectors (fixture config at NOW)", () => {
+    for (const v of golden.vectors) {
+      const page = enrollmentsFor(golden.keys, v.idHex, v.host, false);
+      const events = enrollmentsFor(golden.keys, v.idHex, v.host, true);
+      expect(encodePageHeader(page)).toBe(v.page);
+      expect(encodeAllPairs(page)).toBe(v.serverTimingPairs);
+      expect(encodeEventsHeader(events)).toBe(v.events);
+    }
+  });
+
+  it("page header: cache-split experiments only, each pair ending in ';', no spaces", () => {
+    const v = golden.vectors[0]!;
+    expect(v.page).toMatch(/^([A-Za-z0-9][-_.A-Za-z0-9]*=[A-Za-z0-9][-_.A-Za-z0-9]*;)+$/);
+    expect(v.page).not.toContain("client-side-only");
+    expect(v.serverTimingPairs).toContain("client-side-only=");
+    expect(v.page).not.toContain(" ");
+  });
+
+  it("every emitted header parses under the wiki's all-or-nothing rules", () => {
+    for (const v of golden.vectors) {
+      expect(decodeEnrollmentHeader(v.page)).not.toBeNull();
+      const events = decodeEnrollmentHeader(v.events)!;
+      expect(events).not.toBeNull();
+      for (const pair of events) expect(pair.subject).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    }
+  });
+
+  it("events header carries the subject IDs of all enrolled experiments; pages carry none", () => {
+    const v = golden.vectors[0]!;
+    const pairs = decodeEnrollmentHeader(v.events)!;
+    expect(pairs.map((p) => p.experiment)).toEqual(decodeEnrollmentHeader(v.serverTimingPairs)!.map((p) => p.experiment));
+    const shared = pairs.filter((p) => p.experiment.startsWith("shared-"));
+    expect(shared).toHaveLength(2);
+    expect(shared[0]!.subject).toBe(shared[1]!.subject);
+    expect(v.page).not.toMatch(/\//);
+  });
+
+  it("an unknown host gives empty values (the worker omits the header)", () => {
+    const none = enrollmentsFor(golden.keys, golden.vectors[0]!.idHex, "fr.wikipedia.org", true);
+    expect(encodePageHeader(none)).toBe("");
+    expect(encodeEventsHeader(none)).toBe("");
+  });
+
+  describe("decodeEnrollmentHeader (the wiki's rules)", () => {
+    it.each([
+      ["", []],
+      ["experiment1=control;", [{ experiment: "experiment1", group: "control" }]],
+      ["experiment1=a;experiment2=b;", [{ experiment: "experiment1", group: "a" }, { experiment: "experiment2", group: "b" }]],
+      ["experiment1=a/AAAAAAAAAAAAAAAAAAAAAA;", [{ experiment: "experiment1", group: "a", subject: "AAAAAAAAAAAAAAAAAAAAAA" }]],
+    ])("accepts %j", (value, expected) => {
+      expect(decodeEnrollmentHeader(value)).toEqual(expected);
+    });
+
+    it.each([
+      ["missing final ;", "experiment1=a"],
+      ["space", "experiment1=a; experiment2=b;"],
+      ["short experiment name", "exp=a;"],
+      ["empty group", "experiment1=;"],
+      ["no equals", "experiment1;"],
+      ["bad subject length", "experiment1=a/AAAA;"],
+      ["one bad pair spoils all", "experiment1=a;bad pair=b;"],
+    ])("rejects %s", (_, value) => {
+      expect(decodeEnrollmentHeader(value)).toBeNull();
+    });
+  });
+});

@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { DEVELOPMENT_KEY, parseKeyRing } from "../../src/keyring.js";
+import { DEV_KEYS, DEV_KEYS_ROTATED } from "../fixtures/config.js";
+
+describe("parseKeyRing", () => {
+  it("parses one development key and flags it", () => {
+    const r = parseKeyRing(DEV_KEYS);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.ring.minting.tag).toBe(0);
+    expect(r.ring.tags).toEqual([0]);
+    expect(r.ring.usesDevelopmentKey).toBe(true);
+    expect(r.ring.lookup(0)).toBe(r.ring.minting);
+    expect(r.ring.lookup(1)).toBeUndefined();
+  });
+
+  it("first entry mints, all verify, whitespace tolerated", () => {
+    const r = parseKeyRing(` ${DEV_KEYS_ROTATED.replace(",", " , ")} `);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.ring.minting.tag).toBe(1);
+    expect(r.ring.tags).toEqual([1, 0]);
+    expect(r.ring.lookup(0)).toBeDefined();
+  });
+
+  it("splits each key into independent MAC and subject halves", () => {
+    const r = parseKeyRing(DEV_KEYS);
+    if (!r.ok) throw new Error(r.error);
+    expect(Array.from(r.ring.minting.macKey)).not.toEqual(Array.from(r.ring.minting.subjectKey));
+  });
+
+  it("derives subkeys from all 32 bytes: keys sharing a 16-byte prefix share nothing", () => {
+    // Both development keys start with "development-key-".
+    const r = parseKeyRing(DEV_KEYS_ROTATED);
+    if (!r.ok) throw new Error(r.error);
+    const a = r.ring.lookup(0)!, b = r.ring.lookup(1)!;
+    expect(Array.from(a.macKey)).not.toEqual(Array.from(b.macKey));
+    expect(Array.from(a.subjectKey)).not.toEqual(Array.from(b.subjectKey));
+  });
+
+  it.each([
+    ["missing", undefined, "empty or missing"],
+    ["empty", "  ", "empty or missing"],
+    ["no tag", DEVELOPMENT_KEY, "expected <tag>:<key>"],
+    ["tag out of range", `256:${DEVELOPMENT_KEY}`, "tag must be an integer 0..255"],
+    ["tag with sign", `+1:${DEVELOPMENT_KEY}`, "tag must be an integer"],
+    ["tag with leading zero", `01:${DEVELOPMENT_KEY}`, "tag must be an integer"],
+    ["duplicate tag", `3:${DEVELOPMENT_KEY},3:${DEVELOPMENT_KEY}`, "tag 3 appears twice"],
+    ["short key", "1:c2hvcnQ", "key must be 32 bytes"],
+    ["padded key", `1:${DEVELOPMENT_KEY}=`, "key must be 32 bytes"],
+    ["standard base64", `1:${DEVELOPMENT_KEY.slice(0, -1)}+`, "key must be 32 bytes"],
+    ["repeated byte", `1:${"A".repeat(43)}`, "repeated byte"],
+  ])("rejects %s", (_, text, message) => {
+    const r = parseKeyRing(text);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error).toContain(message);
+  });
+
+  it("never echoes key material in errors", () => {
+    const secretish = "9:" + "Qk".repeat(21) + "x";
+    const r = parseKeyRing(`0:${DEVELOPMENT_KEY},${secretish}`);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).not.toContain("QkQk");
+  });
+});
