@@ -1,0 +1,131 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Readable } from "node:stream";
+import { Miniflare } from "miniflare";
+
+/**
+ * The built worker (dist/worker.js) in workerd through Miniflare, wired to the emulated
+ * config API and wiki origin. Miniflare is the right host for correctness and demos (for
+ * throughput use raw workerd, see MEASURED.md). The cron is not run by Miniflare itself:
+ * poll() invokes the worker's scheduled handler, which is what Cloudflare does every minute.
+ */
+
+/** The repository root (test/emulation/../..). */
+export const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+export const DEFAULT_SCRIPT = join(REPO_ROOT, "dist", "worker.js");
+/** Where wrangler keeps local KV, so `wrangler dev` and the emulation share it. */
+export const DEFAULT_KV_PERSIST = join(REPO_ROOT, ".wrangler", "state", "v3", "kv");
+export const COMPATIBILITY_DATE = "2026-04-26";
+
+export interface EdgeWorkerOptions {
+  readonly configUrl: string;
+  readonly originUrl: string;
+  readonly uniqKeys: string;
+  /** 0 picks a free port; default 8787. */
+  readonly port?: number;
+  readonly host?: string;
+  readonly scriptPath?: string;
+  /** A directory for KV, or false for memory only (default: memory). */
+  readonly kvPersist?: string | false;
+  readonly eventsPath?: string;
+  readonly cookieDomain?: string;
+  /** Passed as CONFIG_REFRESH_MS when set. */
+  readonly configRefreshMs?: number;
+  /** Receives each line the worker logs (default: dropped). */
+  readonly onLog?: (line: string, stream: "stdout" | "stderr") => void;
+}
+
+/** What one run of the scheduled handler reported. */
+export interface PollOutcome {
+  readonly outcome: string;
+  readonly ms: number;
+}
+
+export interface EdgeWorker {
+  /** Base URL on 127.0.0.1 (use a `*.localhost` host name with its port in a browser). */
+  readonly url: string;
+  readonly port: number;
+  readonly mf: Miniflare;
+  /** Runs the scheduled handler once (the config poll). */
+  poll(): Promise<PollOutcome>;
+  close(): Promise<void>;
+}
+
+/** Checks that dist/worker.js is a real build with both handlers; throws a helpful error. */
+export function assertBuiltWorker(scriptPath: string): void {
+  if (!existsSync(scriptPath)) throw new Error(`${scriptPath} is missing: run \`npm run build\` first`);
+  const text = readFileSync(scriptPath, "utf8");
+  if (!/\bscheduled\b/.test(text)) {
+    throw new Error(`${scriptPath} has no scheduled handler: it is not the enrollment worker yet (run \`npm run build\`)`);
+  }
+}
+
+/** Starts the worker under Miniflare. */
+export async function startEdgeWorker(options: EdgeWorkerOptions): Promise<EdgeWorker> {
+  const scriptPath = options.scriptPath ?? DEFAULT_SCRIPT;
+  assertBuiltWorker(scriptPath);
+  const bindings: Record<string, string> = {
+    CONFIG_URL: options.configUrl,
+    ORIGIN_URL: options.originUrl,
+    EVENTS_PATH: options.eventsPath ?? "/evt-103e/v2/events",
+    COOKIE_DOMAIN: options.cookieDomain ?? "",
+    UNIQ_KEYS: options.uniqKeys,
+  };
+  if (options.configRefreshMs !== undefined) bindings["CONFIG_REFRESH_MS"] = String(options.configRefreshMs);
+  const onLog = options.onLog;
+  const mf = new Miniflare({
+    scriptPath,
+    modules: true,
+    compatibilityDate: COMPATIBILITY_DATE,
+    host: options.host ?? "127.0.0.1",
+    port: options.port ?? 8787,
+    kvNamespaces: ["CONFIG"],
+    kvPersist: options.kvPersist ?? false,
+    cachePersist: false,
+    bindings,
+    cf: false,
+    telemetry: { enabled: false },
+    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
+      forwardLines(stdout, (line) => onLog?.(line, "stdout"));
+      forwardLines(stderr, (line) => onLog?.(line, "stderr"));
+    },
+  });
+  let url: URL;
+  try {
+    url = await mf.ready;
+  } catch (e) {
+    await mf.dispose().catch(() => {});
+    throw e;
+  }
+  const base = url.origin;
+  let closing: Promise<void> | null = null;
+  return {
+    url: base,
+    port: Number(url.port),
+    mf,
+    async poll() {
+      const started = performance.now();
+      const worker = await mf.getWorker();
+      const result = await worker.scheduled({ cron: "* * * * *", scheduledTime: new Date() });
+      return { outcome: result.outcome, ms: Math.round(performance.now() - started) };
+    },
+    close() {
+      closing ??= mf.dispose();
+      return closing;
+    },
+  };
+}
+
+function forwardLines(stream: Readable, sink: (line: string) => void): void {
+  let rest = "";
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk: string) => {
+    const lines = (rest + chunk).split("\n");
+    rest = lines.pop() ?? "";
+    for (const line of lines) if (line.trim() !== "") sink(line);
+  });
+  stream.on("end", () => {
+    if (rest.trim() !== "") sink(rest);
+  });
+}

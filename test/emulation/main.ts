@@ -1,0 +1,103 @@
+import { createInterface } from "node:readline";
+import { CONFIG_API_MODES } from "./config-api.js";
+import { DEFAULT_KV_PERSIST } from "./edge-worker.js";
+import { DEFAULT_PORTS, startEmulation, type Emulation } from "./emulation.js";
+
+/**
+ * `npm start`: the whole system on this machine with zero configuration. Ports can be
+ * moved with EMULATION_WORKER_PORT, EMULATION_CONFIG_PORT, EMULATION_ORIGIN_PORT and
+ * EMULATION_CONTROL_PORT; EMULATION_MEMORY_KV=1 keeps KV in memory instead of
+ * .wrangler/state. Ctrl-C stops everything.
+ */
+
+function portFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    console.error(`${name}=${raw} is not a port number`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const ports = {
+  worker: portFromEnv("EMULATION_WORKER_PORT", DEFAULT_PORTS.worker),
+  configApi: portFromEnv("EMULATION_CONFIG_PORT", DEFAULT_PORTS.configApi),
+  origin: portFromEnv("EMULATION_ORIGIN_PORT", DEFAULT_PORTS.origin),
+  control: portFromEnv("EMULATION_CONTROL_PORT", DEFAULT_PORTS.control),
+};
+const memoryKv = process.env["EMULATION_MEMORY_KV"] === "1";
+
+const log = (line: string) => console.log(line);
+
+let emulation: Emulation;
+try {
+  emulation = await startEmulation({ ports, kvPersist: memoryKv ? false : DEFAULT_KV_PERSIST, log });
+} catch (e) {
+  const err = e as NodeJS.ErrnoException;
+  console.error(`\nThe emulation did not start: ${err.message}`);
+  if (err.code === "EADDRINUSE" || /address already in use/i.test(err.message)) {
+    console.error("A port is taken; move it with EMULATION_WORKER_PORT / _CONFIG_PORT / _ORIGIN_PORT / _CONTROL_PORT.");
+  }
+  process.exit(1);
+}
+
+const e = emulation;
+const [first = "en.wikipedia.localhost", second] = e.hosts;
+console.log(`
+Edge Enrollment emulation is running (worker in workerd via Miniflare, keys: ${e.uniqKeysSource}).
+
+Open in a browser (Chromium and Firefox resolve *.localhost to this machine):
+  ${e.pageUrl(first)}
+${second === undefined ? "" : `  ${e.pageUrl(second)}\n`}  ${e.pageUrl(first, "/_enrollment/status")}   the worker's status
+  ${e.origin.url}/_emulation/events                 events the origin received
+
+Behind it:
+  config API   ${e.configApi.configUrl}
+               serving ${e.configApi.file} (edit it; it is re-read on every poll)
+  wiki origin  ${e.origin.url}
+  control      ${e.controlUrl}/
+KV: ${memoryKv ? "in memory" : DEFAULT_KV_PERSIST}
+
+Try:
+  - reload a page: same groups; a new private window: a new WMF-Uniq cookie, maybe new groups
+  - press "Send a test event" and look at the events page (subject IDs added by the edge)
+  - poll the config now:     curl -X POST ${e.controlUrl}/_emulation/poll   (or press Enter here)
+  - break the config API:    curl -X POST '${e.controlUrl}/_emulation/mode?mode=error500'
+                             modes: ${CONFIG_API_MODES.join(", ")}
+The config is polled at start-up and every minute. Ctrl-C stops everything.
+`);
+
+let stopping = false;
+async function stop(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: stopping the emulation...`);
+  const force = setTimeout(() => {
+    console.error("did not stop within 10 s; exiting anyway");
+    process.exit(1);
+  }, 10_000);
+  force.unref();
+  try {
+    await e.close();
+    console.log("stopped.");
+    process.exit(0);
+  } catch (err) {
+    console.error(`error while stopping: ${(err as Error).message}`);
+    process.exit(1);
+  }
+}
+process.on("SIGINT", () => void stop("SIGINT"));
+process.on("SIGTERM", () => void stop("SIGTERM"));
+
+if (process.stdin.isTTY) {
+  const rl = createInterface({ input: process.stdin, terminal: false });
+  rl.on("line", () => {
+    e.poll("Enter key").then(
+      (p) => console.log(`poll: ${p.outcome} (${p.ms} ms); see ${e.pageUrl(first, "/_enrollment/status")}`),
+      (err: Error) => console.error(`poll failed: ${err.message}`),
+    );
+  });
+  rl.on("close", () => void stop("stdin closed"));
+}

@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { PAGE_SCRIPT, SDK_PARSER_SOURCE } from "./page-script.js";
+import { hasUniqCookie, PAGE_CACHE_CONTROL, PAGE_VARY, startWikiOrigin, type WikiOrigin } from "./wiki-origin.js";
+
+const SUBJECT = "AAAAAAAAAAAAAAAAAAAAAA";
+
+/** The embedded origin view of a rendered page. */
+function originView(html: string): { render: number; enrollments: string | null; pairs: unknown; uniqCookieReachedOrigin: boolean } {
+  const m = /window\.emulation = \{ origin: (\{.*?\}), eventsPath/.exec(html);
+  if (!m) throw new Error("no origin view in page");
+  return JSON.parse(m[1]!);
+}
+
+describe("emulated wiki origin", () => {
+  let origin: WikiOrigin;
+  beforeAll(async () => {
+    origin = await startWikiOrigin({ port: 0, maxEvents: 3 });
+  });
+  afterAll(async () => {
+    await origin.close();
+  });
+  beforeEach(async () => {
+    await fetch(`${origin.url}/_emulation/events`, { method: "DELETE" });
+  });
+
+  it("answers pages with the cache-splitting Vary and a shared-cache lifetime", async () => {
+    const r = await fetch(`${origin.url}/wiki/Main_Page`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(r.headers.get("vary")).toBe(PAGE_VARY);
+    expect(PAGE_VARY).toBe("X-Experiment-Enrollments, Accept-Encoding");
+    expect(r.headers.get("cache-control")).toBe(PAGE_CACHE_CONTROL);
+    expect(r.headers.get("server-timing")).toMatch(/^origin;dur=/);
+  });
+
+  it("renders the enrollments it received, numbering each render", async () => {
+    const a = await fetch(`${origin.url}/wiki/Berlin`, { headers: { "x-experiment-enrollments": "sticky-header-2026=treatment;" } });
+    const b = await fetch(`${origin.url}/wiki/Berlin`);
+    const va = originView(await a.text());
+    const vb = originView(await b.text());
+    expect(va.enrollments).toBe("sticky-header-2026=treatment;");
+    expect(va.pairs).toEqual([{ experiment: "sticky-header-2026", group: "treatment" }]);
+    expect(vb.enrollments).toBeNull();
+    expect(vb.pairs).toEqual([]);
+    expect(vb.render).toBe(va.render + 1);
+    expect(Number(b.headers.get("x-origin-render"))).toBe(vb.render);
+    expect(origin.renders.at(-1)).toMatchObject({ path: "/wiki/Berlin", enrollments: null });
+  });
+
+  it("flags a malformed header the way MediaWiki would drop it", async () => {
+    const r = await fetch(`${origin.url}/wiki/X`, { headers: { "x-experiment-enrollments": "sticky-header-2026=treatment" } });
+    const html = await r.text();
+    expect(originView(html).pairs).toBeNull();
+    expect(html).toContain("malformed");
+  });
+
+  it("notices a WMF-Uniq cookie that leaked to the origin", async () => {
+    const r = await fetch(`${origin.url}/wiki/X`, { headers: { cookie: "a=1; wmf-uniq=zzz" } });
+    expect(originView(await r.text()).uniqCookieReachedOrigin).toBe(true);
+    expect(hasUniqCookie("WMF-Uniq-Other=1; x=WMF-Uniq=")).toBe(false);
+    expect(hasUniqCookie(null)).toBe(false);
+  });
+
+  it("escapes titles and header values into the HTML", async () => {
+    const r = await fetch(`${origin.url}/wiki/%3Cscript%3Ealert(1)%3C%2Fscript%3E`, {
+      headers: { "x-experiment-enrollments": "<b>=x;" },
+    });
+    const html = await r.text();
+    expect(html).not.toContain("<script>alert(1)</script>");
+    expect(html).not.toContain("<b>=x;");
+    expect(html).toContain("&#60;script&#62;");
+  });
+
+  it("redirects / to the main page and 404s unknown paths", async () => {
+    const root = await fetch(`${origin.url}/`, { redirect: "manual" });
+    expect(root.status).toBe(301);
+    expect(root.headers.get("location")).toBe("/wiki/Main_Page");
+    expect((await fetch(`${origin.url}/w/index.php`)).status).toBe(404);
+  });
+
+  it("takes events on the intake path and lists them newest first with their subject IDs", async () => {
+    const header = `sticky-header-2026=control/${SUBJECT};`;
+    const post = await fetch(`${origin.url}${origin.eventsPath}?hasty=true`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-experiment-enrollments": header },
+      body: JSON.stringify({ nonce: "n1" }),
+    });
+    expect(post.status).toBe(202);
+    await fetch(`${origin.url}${origin.eventsPath}`, { method: "POST", body: JSON.stringify({ nonce: "n2" }) });
+    const list = (await (await fetch(`${origin.url}/_emulation/events.json`)).json()) as { body: string; pairs: unknown; path: string; enrollments: string | null }[];
+    expect(list.map((e) => JSON.parse(e.body).nonce)).toEqual(["n2", "n1"]);
+    expect(list[1]).toMatchObject({ enrollments: header, path: `${origin.eventsPath}?hasty=true` });
+    expect(list[1]!.pairs).toEqual([{ experiment: "sticky-header-2026", group: "control", subject: SUBJECT }]);
+    expect(list[0]!.enrollments).toBeNull();
+    const page = await (await fetch(`${origin.url}/_emulation/events`)).text();
+    expect(page).toContain(SUBJECT);
+  });
+
+  it("keeps only the last maxEvents events", async () => {
+    for (let i = 0; i < 5; i++) await fetch(`${origin.url}${origin.eventsPath}`, { method: "POST", body: String(i) });
+    expect(origin.events.map((e) => e.body)).toEqual(["2", "3", "4"]);
+  });
+});
+
+describe("page script", () => {
+  const parse = new Function(`${SDK_PARSER_SOURCE}; return parseWmfUniqDescription;`)() as (raw: string) => Record<string, string>;
+
+  it("parses the Server-Timing description like the wiki's SDK", () => {
+    expect(parse("")).toEqual({});
+    expect(parse("a-experiment=control;b-experiment=treatment;")).toEqual({ "a-experiment": "control", "b-experiment": "treatment" });
+  });
+
+  it("rejects what the SDK rejects", () => {
+    expect(() => parse("a=b")).toThrow();
+    expect(() => parse("a;")).toThrow();
+    expect(() => parse("a=b=c;")).toThrow();
+    expect(() => parse("a=b;c")).toThrow();
+  });
+
+  it("is syntactically valid JavaScript", () => {
+    expect(() => new Function(PAGE_SCRIPT)).not.toThrow();
+  });
+});
