@@ -1,0 +1,115 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type RequestListener } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Shared by the operator-tool suites: temp files, a local HTTP server, spawning a tool. */
+
+export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+
+/** Fixed clock: 2025-06-15T12:00:00Z. */
+export const AT = "2025-06-15T12:00:00Z";
+export const AT_MS = Date.parse(AT);
+
+/** A config with every feature the tools report on, live at AT on en/de wikipedia. */
+export function sampleConfig(): Record<string, unknown> {
+  return {
+    _comment: "operator tool fixture",
+    "fifty-fifty-test": {
+      start: "2025-06-01T00:00:00Z",
+      end: "2025-07-01T00:00:00Z",
+      domains: {
+        "en.wikipedia.org": { groups: { control: [0, 49999], treatment: [50000, 99999] } },
+        "de.wikipedia.org": { unique_domain: true, groups: { treatment: [5000, 9999], control: [0, 4999] } },
+      },
+    },
+    "ten-percent-sample": {
+      start: "2025-06-01T00:00:00Z",
+      end: "2025-07-01T00:00:00Z",
+      cache_split: false,
+      domains: { "en.wikipedia.org": { groups: { control: [0, 4999], treatment: [5000, 9999] } } },
+    },
+    "shared-a-experiment": {
+      start: "2025-06-01T00:00:00Z",
+      end: "2025-07-01T00:00:00Z",
+      shared_selector: "shared-selector-1",
+      domains: { "en.wikipedia.org": { groups: { a: [0, 49999], b: [50000, 99999] } } },
+    },
+    "shared-b-experiment": {
+      start: "2025-06-01T00:00:00Z",
+      end: "2025-07-01T00:00:00Z",
+      shared_selector: "shared-selector-1",
+      domains: { "en.wikipedia.org": { groups: { only: [0, 0] } } },
+    },
+    "future-experiment": {
+      start: "2025-07-01T00:00:00Z",
+      end: "2025-08-01T00:00:00Z",
+      domains: { "en.wikipedia.org": { groups: { x: [0, 99999] } } },
+    },
+    "ended-experiment": {
+      start: "2025-05-01T00:00:00Z",
+      end: "2025-06-01T00:00:00Z",
+      domains: { "en.wikipedia.org": { groups: { x: [0, 99999] } } },
+    },
+  };
+}
+
+/** A temp directory with the given files; returns its path and a cleanup. */
+export function tempFiles(files: Record<string, string>): { dir: string; path: (name: string) => string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "ee-cli-"));
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+  return { dir, path: (name) => join(dir, name), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A node:http server on 127.0.0.1 with an ephemeral port. */
+export async function serve(handler: RequestListener): Promise<{ url: (path: string) => string; close: () => Promise<void> }> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: (path) => `http://127.0.0.1:${port}${path}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * Spawns `npx tsx <script> ...args` from the repo root without blocking the event loop
+ * (a test's HTTP server must keep answering meanwhile).
+ */
+export function runTool(
+  script: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      "npx",
+      ["tsx", script, ...args],
+      { cwd: REPO_ROOT, env: { ...process.env, UNIQ_KEYS: "", CONFIG_URL: "", ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== "number") reject(error);
+        else resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Deterministic "random" bytes per seed (mulberry32), so minted test tokens repeat. */
+export function seededFill(seed: number): (buffer: Uint8Array) => void {
+  let a = seed >>> 0;
+  return (buffer) => {
+    for (let i = 0; i < buffer.length; i++) {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = Math.imul(a ^ (a >>> 15), a | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      buffer[i] = (t ^ (t >>> 14)) & 0xff;
+    }
+  };
+}

@@ -1,0 +1,149 @@
+import type { CompiledConfig, CompiledExperiment, NamedExperiment } from "../../src/config-compile.js";
+import type { ConfigIssue } from "../../src/config-parse.js";
+import { BUCKETS } from "../../src/config-schema.js";
+import { MAX_LIVE_EXPERIMENTS } from "../../src/enroll.js";
+import { formatInstant } from "./cli-args.js";
+
+/**
+ * What a validated config means for each host at a given moment, for experiment owners
+ * before they publish: which experiments are live, how each derives its IDs, and how big
+ * each group is. Built from the compiled config the worker runs, so host order, experiment
+ * order, selector sharing and range order are the worker's, not a re-reading of the JSON.
+ */
+
+/** An experiment's state at the summary's time: live when start <= at < end. */
+export type ExperimentStatus = "live" | "not-yet" | "ended";
+
+export interface GroupSummary {
+  readonly name: string;
+  readonly first: number;
+  readonly last: number;
+  readonly buckets: number;
+  readonly percent: string;
+}
+
+export interface ExperimentSummary {
+  readonly name: string;
+  readonly status: ExperimentStatus;
+  readonly start: string;
+  readonly end: string;
+  readonly cacheSplit: boolean;
+  /** The selector IDs are derived from: the shared_selector, or the experiment's own name. */
+  readonly selector: string;
+  readonly sharedSelector: boolean;
+  readonly uniqueDomain: boolean;
+  /** Other experiments on this host with the same subject IDs and buckets. */
+  readonly sameBucketsAs: readonly string[];
+  readonly sampleBuckets: number;
+  readonly samplePercent: string;
+  /** In bucket order (as the worker matches them). */
+  readonly groups: readonly GroupSummary[];
+}
+
+export interface HostSummary {
+  readonly host: string;
+  readonly live: number;
+  readonly experiments: readonly ExperimentSummary[];
+}
+
+export interface ConfigSummary {
+  readonly at: string;
+  readonly experiments: number;
+  readonly hosts: readonly HostSummary[];
+  /** Things that are valid but probably not meant. */
+  readonly warnings: readonly string[];
+}
+
+/** Status of a compiled experiment at `atMs`. */
+export function experimentStatus(exp: Pick<CompiledExperiment, "startMs" | "endMs">, atMs: number): ExperimentStatus {
+  if (atMs < exp.startMs) return "not-yet";
+  return atMs < exp.endMs ? "live" : "ended";
+}
+
+/** A bucket count as a percentage of all 100,000 buckets, exact: 5000 -> "5%", 1 -> "0.001%". */
+export function bucketPercent(buckets: number): string {
+  // 100,000 buckets: one bucket is exactly 0.001 %, so integer arithmetic gives the exact digits.
+  const whole = Math.floor(buckets / (BUCKETS / 100));
+  const frac = String(buckets % (BUCKETS / 100)).padStart(3, "0").replace(/0+$/, "");
+  return frac === "" ? `${whole}%` : `${whole}.${frac}%`;
+}
+
+/** Summarises a validated config per host at `atMs`. */
+export function summariseConfig(config: CompiledConfig, atMs: number): ConfigSummary {
+  const byName = new Map<string, NamedExperiment>(config.experiments.map((e) => [e.name, e]));
+  const hosts: HostSummary[] = [];
+  const warnings: string[] = [];
+  for (const plan of config.hosts.values()) {
+    const experiments = plan.experiments.map((exp): ExperimentSummary => {
+      const named = byName.get(exp.name)!;
+      const groups = exp.groups.map((name, g): GroupSummary => {
+        const first = exp.lo[g]!, last = exp.hi[g]!;
+        return { name, first, last, buckets: last - first + 1, percent: bucketPercent(last - first + 1) };
+      });
+      const sampleBuckets = groups.reduce((n, g) => n + g.buckets, 0);
+      return {
+        name: exp.name,
+        status: experimentStatus(exp, atMs),
+        start: named.start,
+        end: named.end,
+        cacheSplit: exp.cacheSplit,
+        selector: named.shared_selector ?? named.name,
+        sharedSelector: named.shared_selector !== undefined,
+        uniqueDomain: named.domains[plan.host]?.unique_domain === true,
+        sameBucketsAs: plan.experiments.filter((o) => o !== exp && o.slot === exp.slot).map((o) => o.name),
+        sampleBuckets,
+        samplePercent: bucketPercent(sampleBuckets),
+        groups,
+      };
+    });
+    const live = experiments.filter((e) => e.status === "live").length;
+    if (live > MAX_LIVE_EXPERIMENTS) {
+      warnings.push(`${plan.host}: ${live} experiments live at once; the worker evaluates only the first ${MAX_LIVE_EXPERIMENTS} and skips the rest`);
+    }
+    hosts.push({ host: plan.host, live, experiments });
+  }
+  return { at: formatInstant(atMs), experiments: config.experiments.length, hosts, warnings };
+}
+
+/** The human-readable summary. */
+export function formatSummary(summary: ConfigSummary, source: string): string {
+  const lines: string[] = [];
+  const hostCount = summary.hosts.length;
+  lines.push(
+    `${source}: valid. ${plural(summary.experiments, "experiment")} on ${plural(hostCount, "host")}; status at ${summary.at}`,
+  );
+  for (const host of summary.hosts) {
+    lines.push("", `${host.host}: ${plural(host.experiments.length, "experiment")}, ${host.live} live`);
+    for (const e of host.experiments) {
+      lines.push(`  ${e.name}  [${e.status}]  ${e.start} .. ${e.end}`);
+      const selector = e.sharedSelector ? `shared "${e.selector}"` : "own";
+      const same = e.sameBucketsAs.length > 0 ? ` (same buckets as ${e.sameBucketsAs.join(", ")})` : "";
+      lines.push(`    cache_split ${e.cacheSplit}  selector ${selector}${same}  unique_domain ${e.uniqueDomain}  sample ${e.samplePercent}`);
+      const nameWidth = Math.max(...e.groups.map((g) => g.name.length));
+      const rangeWidth = Math.max(...e.groups.map((g) => rangeText(g).length));
+      const countWidth = Math.max(...e.groups.map((g) => String(g.buckets).length));
+      for (const g of e.groups) {
+        lines.push(
+          `    ${g.name.padEnd(nameWidth)}  ${rangeText(g).padEnd(rangeWidth)}  ${String(g.buckets).padStart(countWidth)} bucket${g.buckets === 1 ? " " : "s"}  ${g.percent}`,
+        );
+      }
+    }
+  }
+  for (const w of summary.warnings) lines.push("", `warning: ${w}`);
+  return lines.join("\n") + "\n";
+}
+
+/** Every problem, one per line, with its JSON path. */
+export function formatIssues(issues: readonly ConfigIssue[], source: string): string {
+  const lines = [`${source}: invalid, ${plural(issues.length, "problem")}; the worker would reject it and keep its last good config`];
+  for (const issue of issues) lines.push(`  ${issue.path}: ${issue.message}`);
+  return lines.join("\n") + "\n";
+}
+
+function rangeText(g: GroupSummary): string {
+  return `[${g.first}, ${g.last}]`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}

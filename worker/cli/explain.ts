@@ -1,0 +1,142 @@
+import { parseConfigText } from "../../src/config-parse.js";
+import { normaliseHost } from "../../src/host.js";
+import { parseAtTime, parseCliArgs } from "./cli-args.js";
+import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, isEntryPoint, runAsScript, UsageError, type CliIo } from "./cli-io.js";
+import { loadConfigSource } from "./config-source.js";
+import { formatIssues } from "./config-summary.js";
+import { DEFAULT_EVENTS_PATH, explainRequest, formatExplanation, type Explanation } from "./explanation.js";
+import { loadKeyRing } from "./key-ring-source.js";
+
+/**
+ * `npm run explain -- --host H --cookie VALUE [...]`: for support cases ("why am I in this
+ * group?"), what the worker decides for one visitor on one host at one moment, computed by
+ * the worker's own core with the production key ring.
+ */
+
+/** The config the worker polls by default (wrangler.toml CONFIG_URL). */
+export const DEFAULT_CONFIG_URL = "https://test-kitchen.wikimedia.org/api/v1/experiments?format=config&authority=varnish";
+
+export const EXPLAIN_USAGE = `Usage: npm run explain -- --host HOST --cookie VALUE [--at ISO-TIME]
+                          [--config FILE|URL] [--keys-file FILE] [--json]
+
+Explains what the worker decides for one visitor: whether their WMF-Uniq cookie
+verifies (key tag and mint date, or the exact reason it fails), their subject ID,
+bucket and group in each live experiment on the host, and the exact headers the
+origin gets (page request and event intake) and the browser gets (Server-Timing).
+
+  --host HOST        the request's host name (lower-cased, trailing dot and port dropped)
+  --cookie VALUE     the WMF-Uniq value, or a whole Cookie header
+  --at ISO-TIME      the moment of the request (default: now), e.g. 2025-06-15T12:00:00Z
+  --config FILE|URL  the experiment config (default: $CONFIG_URL, else the production URL)
+  --keys-file FILE   the key ring: the UNIQ_KEYS value, or a .dev.vars-style file with a
+                     UNIQ_KEYS= line (default: the UNIQ_KEYS environment variable).
+                     Keys are never printed.
+  --json             print a machine-readable result on stdout
+  -h, --help         show this help
+
+Environment: UNIQ_KEYS (key ring), CONFIG_URL, EVENTS_PATH (default ${DEFAULT_EVENTS_PATH}).
+Exit codes: 0 the cookie verifies, 1 it does not (or the config is invalid),
+2 usage, fetch or key-ring error.
+`;
+
+interface ExplainArgs {
+  readonly host: string;
+  readonly cookie: string;
+  readonly atMs: number;
+  readonly config: string;
+  readonly keysFile: string | undefined;
+  readonly json: boolean;
+}
+
+/** Parses argv; null means --help was printed. */
+export function parseExplainArgs(argv: readonly string[], io: CliIo): ExplainArgs | null {
+  const { values, positionals } = parseCliArgs(argv, {
+    host: { type: "string" },
+    cookie: { type: "string" },
+    at: { type: "string" },
+    config: { type: "string" },
+    "keys-file": { type: "string" },
+    json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) return null;
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  if (values.host === undefined) throw new UsageError("--host is required");
+  if (values.cookie === undefined) throw new UsageError("--cookie is required (the WMF-Uniq value, or a Cookie header)");
+  const host = normaliseHost(values.host.trim());
+  if (host === "") throw new UsageError("--host is empty");
+  return {
+    host,
+    cookie: values.cookie,
+    atMs: values.at === undefined ? io.now() : parseAtTime(values.at),
+    config: values.config ?? nonEmpty(io.env["CONFIG_URL"]) ?? DEFAULT_CONFIG_URL,
+    keysFile: values["keys-file"],
+    json: values.json === true,
+  };
+}
+
+/** The `--json` form (never contains key material: the ring is not part of an Explanation). */
+export function explanationJson(config: string, x: Explanation): string {
+  return JSON.stringify({ ok: x.verified, config, ...x }, null, 2) + "\n";
+}
+
+/** The command: argv without node and script, output through `io`; returns the exit code. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  let args: ExplainArgs | null;
+  try {
+    args = parseExplainArgs(argv, io);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    io.err(`explain: ${e.message}\nRun with --help for usage.\n`);
+    return EXIT_USAGE;
+  }
+  if (args === null) {
+    io.out(EXPLAIN_USAGE);
+    return EXIT_OK;
+  }
+  try {
+    const ring = await loadKeyRing(args.keysFile, io.env);
+    if (ring.usesDevelopmentKey) io.err("explain: note: the key ring holds the development key; production cookies will not verify under it\n");
+
+    const loaded = await loadConfigSource(args.config);
+    if (!loaded.ok) throw new UsageError(loaded.error);
+    const parsed = parseConfigText(loaded.text);
+    if (!parsed.ok) {
+      io.err(formatIssues(parsed.issues, args.config));
+      if (args.json) io.out(JSON.stringify({ ok: false, config: args.config, configIssues: parsed.issues }, null, 2) + "\n");
+      return EXIT_INVALID;
+    }
+
+    const x = explainRequest({
+      ring,
+      config: parsed.config,
+      host: args.host,
+      cookie: args.cookie,
+      nowMs: args.atMs,
+      eventsPath: nonEmpty(io.env["EVENTS_PATH"]) ?? DEFAULT_EVENTS_PATH,
+    });
+    if (args.json) {
+      io.out(explanationJson(args.config, x));
+    } else {
+      io.out(`config ${args.config}\n${formatExplanation(x)}`);
+      if (!x.hostInConfig) io.out(hostHint([...parsed.config.hosts.keys()]));
+    }
+    return x.verified ? EXIT_OK : EXIT_INVALID;
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    io.err(`explain: ${e.message}\n`);
+    return EXIT_USAGE;
+  }
+}
+
+function hostHint(hosts: string[]): string {
+  if (hosts.length === 0) return "the config names no hosts\n";
+  const shown = hosts.slice(0, 10).join(", ");
+  return `hosts in the config: ${shown}${hosts.length > 10 ? `, … (${hosts.length} in all)` : ""}\n`;
+}
+
+function nonEmpty(s: string | undefined): string | undefined {
+  return s === undefined || s.trim() === "" ? undefined : s;
+}
+
+if (isEntryPoint(import.meta.url)) await runAsScript(main);
