@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
@@ -77,6 +77,8 @@ export async function startEdgeWorker(options: EdgeWorkerOptions): Promise<EdgeW
   const mf = new Miniflare({
     scriptPath,
     modules: true,
+    // Module names are relative to this root; without it a script outside the cwd fails.
+    modulesRoot: dirname(scriptPath),
     compatibilityDate: COMPATIBILITY_DATE,
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 8787,
