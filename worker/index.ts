@@ -1,5 +1,15 @@
+import { app } from "./app.js";
+import type { Env } from "./env.js";
+import { pollConfig } from "./poller.js";
+import { getSettings } from "./settings.js";
+
+/**
+ * The deployable worker: `fetch` is the enrollment request path (worker/app.ts),
+ * `scheduled` is the config poller (cron every minute, worker/poller.ts).
+ */
 export default {
-  async fetch(request: Request): Promise<Response> {
-    return fetch(request);
+  fetch: app.fetch,
+  async scheduled(_controller, env, ctx): Promise<void> {
+    ctx.waitUntil(pollConfig({ kv: env.CONFIG, settings: getSettings(env), fetch: (input, init) => fetch(input, init), now: Date.now }));
   },
-} satisfies ExportedHandler;
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,217 @@
+import { scanCookieHeader } from "../src/cookie-header.js";
+import { enroll } from "../src/enroll.js";
+import { encodeAllPairs, encodeEventsHeader, encodePageHeader, ENROLLMENTS_HEADER } from "../src/enrollment-header.js";
+import { normaliseHost, registrableDomain } from "../src/host.js";
+import { appendServerTiming, serverTimingEntry } from "../src/server-timing.js";
+import { serializeUniqCookie } from "../src/set-cookie.js";
+import { mintToken, verifyToken, type Identity, type TokenFailure } from "../src/token.js";
+import { rewriteVary } from "../src/vary.js";
+import { getConfigView } from "./config-store.js";
+import { counters } from "./counters.js";
+import type { Env } from "./env.js";
+import { logOnce } from "./log.js";
+import { fetchOrigin, originUrl, stripHopByHop } from "./origin.js";
+import { getSettings, type Settings } from "./settings.js";
+import { cacheKeys, isStorable, lookup, store } from "./split-cache.js";
+
+/**
+ * The request path: strip what a client could spoof, identify, enroll, proxy, and dress
+ * the response. Every failure inside enrollment degrades to an un-enrolled pass-through
+ * (counted, logged once a minute); nothing here turns into a 5xx of ours.
+ */
+
+/** What enrollment decided for one request. */
+interface Decision {
+  /** Header value for the origin ("" = none). */
+  readonly enrollments: string;
+  /** `exp=grp;` pairs for Server-Timing ("" = none). */
+  readonly timingPairs: string;
+  readonly setCookie: string | null;
+  /** The host has live experiments: GET/HEAD go through the split cache. */
+  readonly split: boolean;
+  /** Answer 204 at the edge (event intake with nothing to attach). */
+  readonly answer204: boolean;
+}
+
+const PASS: Decision = { enrollments: "", timingPairs: "", setCookie: null, split: false, answer204: false };
+const EVENTS_204: Decision = { ...PASS, answer204: true };
+
+/** Platform hooks, injectable so tests can pin them. */
+export interface RequestDeps {
+  readonly now: number;
+  readonly random: (buf: Uint8Array) => void;
+  readonly cache: Cache | null;
+  readonly waitUntil: (p: Promise<unknown>) => void;
+}
+
+/** Handles one proxied request. */
+export async function handleRequest(request: Request, env: Env, deps: RequestDeps): Promise<Response> {
+  counters.requests++;
+  const settings = getSettings(env);
+  const url = new URL(request.url);
+  const headers = new Headers(request.headers);
+  // First, always: nothing a client sends may choose its own group.
+  if (headers.has(ENROLLMENTS_HEADER)) {
+    headers.delete(ENROLLMENTS_HEADER);
+    counters.spoofedHeaderRemoved++;
+  }
+  stripHopByHop(headers);
+  const cookies = scanCookieHeader(headers.get("cookie"));
+  if (cookies.values.length > 0) {
+    if (cookies.rest === null) headers.delete("cookie");
+    else headers.set("cookie", cookies.rest);
+  }
+  if (settings.originBase !== null) headers.set("x-forwarded-host", url.host);
+
+  const host = normaliseHost(url.hostname);
+  const isEvents = url.pathname === settings.eventsPath;
+  let decision: Decision;
+  try {
+    decision = await decide(env, settings, deps, host, isEvents, cookies.values);
+  } catch (e) {
+    counters.passThrough.enrollmentError++;
+    logOnce("enrollment-error", deps.now, "error", "enrollment.error", { error: (e as Error).message, effect: "request proxied un-enrolled" });
+    decision = isEvents ? EVENTS_204 : PASS;
+  }
+
+  if (decision.answer204) return new Response(null, { status: 204, headers: { "cache-control": "no-store" } });
+  if (decision.enrollments !== "") headers.set(ENROLLMENTS_HEADER, decision.enrollments);
+
+  const target = originUrl(url, settings.originBase);
+  const method = request.method;
+  let response: Response;
+  if (decision.split && deps.cache !== null && (method === "GET" || method === "HEAD")) {
+    response = await throughSplitCache(request, target, headers, url, host, decision.enrollments, deps);
+  } else {
+    response = await fetchOrigin(request, target, headers, false, deps.now);
+  }
+  return dress(response, decision, method);
+}
+
+async function decide(
+  env: Env,
+  settings: Settings,
+  deps: RequestDeps,
+  host: string,
+  isEvents: boolean,
+  presented: readonly string[],
+): Promise<Decision> {
+  const view = await getConfigView(env.CONFIG, deps.now, settings.configRefreshMs, deps.waitUntil);
+  if (settings.disabledByVar || view.killed) {
+    counters.passThrough.killSwitch++;
+    return isEvents ? EVENTS_204 : PASS;
+  }
+  const ring = settings.keyRing;
+  if (ring === null) {
+    counters.passThrough.noKeyRing++;
+    logOnce("no-key-ring", deps.now, "error", "enrollment.no_key_ring", { error: settings.keyRingError, effect: "nothing minted or enrolled" });
+    return isEvents ? EVENTS_204 : PASS;
+  }
+
+  // The first presented WMF-Uniq that verifies wins; the first failure names the reason.
+  let identity: Identity | null = null;
+  let failure: TokenFailure = "absent";
+  for (let i = 0; i < presented.length; i++) {
+    const r = verifyToken(presented[i], ring);
+    if (r.ok) {
+      identity = r.identity;
+      break;
+    }
+    if (i === 0) failure = r.reason;
+  }
+
+  const config = view.config;
+  if (isEvents) {
+    if (identity === null) {
+      counters.events.noCookie++;
+      return EVENTS_204;
+    }
+    const e = config === null ? null : enroll(identity, host, deps.now, config, true);
+    if (e === null || e.live === 0) {
+      counters.events.noExperiments++;
+      return EVENTS_204;
+    }
+    const value = encodeEventsHeader(e);
+    if (value === "") {
+      counters.events.notEnrolled++;
+      return EVENTS_204;
+    }
+    counters.events.forwarded++;
+    return { ...PASS, enrollments: value };
+  }
+
+  let setCookie: string | null = null;
+  if (identity === null) {
+    const minted = mintToken(ring, deps.now, deps.random);
+    identity = minted.identity;
+    counters.minted[failure]++;
+    setCookie = serializeUniqCookie(minted.value, settings.cookieDomain ?? registrableDomain(host), deps.now);
+  }
+  if (config === null) {
+    counters.passThrough.noConfig++;
+    return { ...PASS, setCookie };
+  }
+  const e = enroll(identity, host, deps.now, config);
+  if (e.skipped > 0) {
+    counters.tooManyExperiments++;
+    logOnce(`too-many:${host}`, deps.now, "warn", "enrollment.too_many_experiments", { host, live: e.live + e.skipped, evaluated: e.live, version: view.version });
+  }
+  if (e.experiments.length > 0) counters.enrolledRequests++;
+  else counters.unenrolledRequests++;
+  return { enrollments: encodePageHeader(e), timingPairs: encodeAllPairs(e), setCookie, split: e.live > 0, answer204: false };
+}
+
+async function throughSplitCache(
+  request: Request,
+  target: string,
+  headers: Headers,
+  url: URL,
+  host: string,
+  enrollments: string,
+  deps: RequestDeps,
+): Promise<Response> {
+  const cache = deps.cache!;
+  const keys = cacheKeys(url, host, enrollments);
+  let hit: Response | null = null;
+  try {
+    hit = await lookup(cache, keys);
+  } catch (e) {
+    logOnce("cache-lookup", deps.now, "warn", "cache.lookup_failed", { error: (e as Error).message });
+  }
+  if (hit !== null) {
+    counters.cache.hit++;
+    return request.method === "HEAD" ? new Response(null, hit) : hit;
+  }
+  counters.cache.miss++;
+  const response = await fetchOrigin(request, target, headers, true, deps.now);
+  if (request.method === "GET" && isStorable(response)) {
+    const vary = rewriteVary(response.headers.get("vary"));
+    counters.cache.stored++;
+    deps.waitUntil(
+      store(cache, keys, response.clone(), vary.variesOnEnrollments, vary.value).catch((e: Error) =>
+        logOnce("cache-store", deps.now, "warn", "cache.store_failed", { error: e.message }),
+      ),
+    );
+  } else {
+    counters.cache.bypass++;
+  }
+  return response;
+}
+
+// Adds what the browser gets: the cookie, Server-Timing, and Vary without our token.
+// Fast path: a response that needs none of it is returned untouched (no copy).
+function dress(response: Response, decision: Decision, method: string): Response {
+  const vary = rewriteVary(response.headers.get("vary"));
+  if (!vary.variesOnEnrollments && decision.setCookie === null && decision.timingPairs === "") return response;
+  if (response.status < 200 || response.status > 599) return response;
+  const out = new Response(method === "HEAD" ? null : response.body, response);
+  if (vary.variesOnEnrollments) {
+    if (vary.value === null) out.headers.delete("vary");
+    else out.headers.set("vary", vary.value);
+  }
+  if (decision.setCookie !== null) out.headers.append("set-cookie", decision.setCookie);
+  if (decision.timingPairs !== "") {
+    out.headers.set("server-timing", appendServerTiming(out.headers.get("server-timing"), serverTimingEntry(decision.timingPairs)));
+  }
+  return out;
+}

@@ -1,0 +1,57 @@
+import { MAX_LIVE_EXPERIMENTS } from "../src/enroll.js";
+import { SUBJECT_ALGORITHM_VERSION } from "../src/subject.js";
+import { TOKEN_VERSION } from "../src/token.js";
+import { getConfigView, KV_KEYS, memoState } from "./config-store.js";
+import { counters } from "./counters.js";
+import type { Env } from "./env.js";
+import type { PollStatus } from "./poller.js";
+import { getSettings } from "./settings.js";
+import { WORKER_VERSION } from "./version.js";
+
+/**
+ * `GET /_enrollment/status`: what an operator needs at 3 a.m. — is a config loaded, how
+ * old is it, did the last poll work, is enrollment on, what is this isolate counting.
+ * No secrets (key tags only, never keys) and no visitor data.
+ */
+export async function statusBody(env: Env, now: number, waitUntil: (p: Promise<unknown>) => void): Promise<Record<string, unknown>> {
+  const settings = getSettings(env);
+  const view = await getConfigView(env.CONFIG, now, settings.configRefreshMs, waitUntil);
+  const memo = memoState();
+  let poll: PollStatus | null = null;
+  let pollError: string | null = null;
+  try {
+    poll = await env.CONFIG.get<PollStatus>(KV_KEYS.pollStatus, "json");
+  } catch (e) {
+    pollError = (e as Error).message;
+  }
+  const disabled = settings.disabledByVar || view.killed;
+  return {
+    worker: { version: WORKER_VERSION, tokenVersion: TOKEN_VERSION, subjectAlgorithm: SUBJECT_ALGORITHM_VERSION, maxLiveExperiments: MAX_LIVE_EXPERIMENTS },
+    enrollment: {
+      active: !disabled && settings.keyRing !== null && view.config !== null,
+      killSwitch: { var: settings.disabledByVar, kv: view.killed },
+    },
+    config: {
+      version: view.version,
+      acceptedAt: view.acceptedAt === null ? null : new Date(view.acceptedAt).toISOString(),
+      ageSeconds: view.acceptedAt === null ? null : Math.round((now - view.acceptedAt) / 1000),
+      loadedInIsolateAt: memo.loadedAt === null ? null : new Date(memo.loadedAt).toISOString(),
+      experiments: view.config?.experiments.length ?? 0,
+      hosts: view.config?.hosts.size ?? 0,
+      lastLoadError: memo.lastError,
+    },
+    poll: poll ?? (pollError === null ? null : { error: pollError }),
+    keyRing: settings.keyRing === null
+      ? { ok: false, error: settings.keyRingError }
+      : { ok: true, mintingTag: settings.keyRing.minting.tag, tags: settings.keyRing.tags, developmentKey: settings.keyRing.usesDevelopmentKey },
+    settings: {
+      configUrl: settings.configUrl,
+      origin: settings.originBase ?? "(request URL)",
+      eventsPath: settings.eventsPath,
+      cookieDomain: settings.cookieDomain ?? "(registrable domain of the host)",
+      configRefreshMs: settings.configRefreshMs,
+      errors: settings.errors,
+    },
+    counters,
+  };
+}
