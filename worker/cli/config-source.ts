@@ -2,8 +2,8 @@ import { readFile, stat } from "node:fs/promises";
 
 /**
  * Getting a config document's text the way the worker's poller accepts it (DESIGN §1, §7):
- * for a URL, GET with a 10 s timeout, status 200, a JSON content type, a body of at most
- * 5 MB; for a file, the same size cap. Anything else is an error the operator sees before
+ * for a URL, GET with a 10 s timeout, redirects not followed, status 200, a JSON content
+ * type, a body of at most 5 MB of valid UTF-8; for a file, the same size and UTF-8 rules. Anything else is an error the operator sees before
  * publishing, not a config the worker would silently refuse.
  */
 
@@ -27,22 +27,12 @@ export async function loadConfigSource(source: string, options: SourceOptions = 
   return isUrlSource(source) ? fetchConfig(source, options) : readConfigFile(source, options);
 }
 
-/**
- * The content types the poller takes: `application/json`, with no charset or UTF-8
- * (JSON is UTF-8 on the wire, RFC 8259 §8.1).
- */
+// Mirrors JSON_TYPE in worker/poller.ts (which a Node tool cannot import: it is Workers code).
+const JSON_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
+
+/** The content types the poller takes: `application/json`, optionally `; charset=utf-8`. */
 export function isJsonContentType(value: string | null): boolean {
-  if (value === null) return false;
-  const [type, ...params] = value.split(";");
-  if (type!.trim().toLowerCase() !== "application/json") return false;
-  for (const param of params) {
-    const eq = param.indexOf("=");
-    if (eq < 0) continue;
-    if (param.slice(0, eq).trim().toLowerCase() !== "charset") continue;
-    const charset = param.slice(eq + 1).trim().replace(/^"(.*)"$/, "$1").toLowerCase();
-    if (charset !== "utf-8" && charset !== "utf8") return false;
-  }
-  return true;
+  return value !== null && JSON_TYPE.test(value.trim());
 }
 
 /** Fetches a config URL under the poller's rules. */
@@ -51,7 +41,8 @@ export async function fetchConfig(url: string, options: SourceOptions = {}): Pro
   const maxBytes = options.maxBytes ?? CONFIG_MAX_BYTES;
   const signal = AbortSignal.timeout(timeoutMs);
   try {
-    const response = await fetch(url, { headers: { accept: "application/json" }, signal });
+    // Like the poller: redirects are not followed, so a 3xx is "not 200".
+    const response = await fetch(url, { headers: { accept: "application/json", "user-agent": "edge-enrollment config:check" }, signal, redirect: "manual" });
     if (response.status !== 200) {
       await response.body?.cancel();
       return { ok: false, error: `GET ${url}: status ${response.status}, expected 200` };
@@ -68,7 +59,9 @@ export async function fetchConfig(url: string, options: SourceOptions = {}): Pro
     }
     const body = await readCapped(response.body, maxBytes);
     if (body === null) return { ok: false, error: `GET ${url}: body is over the ${sizeLabel(maxBytes)} cap` };
-    return { ok: true, text: decodeUtf8(body) };
+    const text = decodeUtf8(body);
+    if (text === null) return { ok: false, error: `GET ${url}: body is not valid UTF-8` };
+    return { ok: true, text };
   } catch (e) {
     if (signal.aborted) return { ok: false, error: `GET ${url}: no complete answer within ${timeoutMs / 1000} s` };
     return { ok: false, error: `GET ${url}: ${networkMessage(e)}` };
@@ -82,7 +75,9 @@ export async function readConfigFile(path: string, options: SourceOptions = {}):
     const info = await stat(path);
     if (!info.isFile()) return { ok: false, error: `${path}: not a file` };
     if (info.size > maxBytes) return { ok: false, error: `${path}: ${info.size} bytes, over the ${sizeLabel(maxBytes)} cap the worker enforces` };
-    return { ok: true, text: decodeUtf8(await readFile(path)) };
+    const text = decodeUtf8(await readFile(path));
+    if (text === null) return { ok: false, error: `${path}: not valid UTF-8` };
+    return { ok: true, text };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     return { ok: false, error: `${path}: ${code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (e as Error).message}` };
@@ -114,9 +109,13 @@ export async function readCapped(body: ReadableStream<Uint8Array> | null, maxByt
   return out;
 }
 
-// As Response.text() does: UTF-8, a leading BOM dropped, bad sequences replaced.
-function decodeUtf8(bytes: Uint8Array): string {
-  return new TextDecoder("utf-8").decode(bytes);
+// As the poller decodes: strict UTF-8 (a bad sequence rejects the document), a leading BOM dropped.
+function decodeUtf8(bytes: Uint8Array): string | null {
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    return null;
+  }
 }
 
 function sizeLabel(bytes: number): string {

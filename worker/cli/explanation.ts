@@ -30,6 +30,8 @@ export type TokenReport =
 export interface LiveExperimentReport {
   readonly name: string;
   readonly selector: string;
+  /** The host is an input of ID derivation too (unique_domain). */
+  readonly uniqueDomain: boolean;
   readonly cacheSplit: boolean;
   /** Absent when the cookie does not verify (the worker would enroll a fresh random ID). */
   readonly subjectId?: string;
@@ -152,8 +154,10 @@ export function explainRequest(input: ExplainInput): Explanation {
   const kv = identity ? visitorKey(identity) : null;
   const evaluated = new Set(enrollments ? liveExps.slice(0, enrollments.live) : []);
   const live = liveExps.map((exp): LiveExperimentReport => {
-    const selector = byName.get(exp.name)!.shared_selector ?? exp.name;
-    const base = { name: exp.name, selector, cacheSplit: exp.cacheSplit, skipped: enrollments !== null && !evaluated.has(exp) };
+    const named = byName.get(exp.name)!;
+    const selector = named.shared_selector ?? exp.name;
+    const uniqueDomain = named.domains[host]?.unique_domain === true;
+    const base = { name: exp.name, selector, uniqueDomain, cacheSplit: exp.cacheSplit, skipped: enrollments !== null && !evaluated.has(exp) };
     if (!kv || !enrollments || !plan) return base;
     const words = new Uint32Array(4);
     deriveSubject(kv, plan.fingerprints[exp.slot]!, words, 0, true);
@@ -211,8 +215,8 @@ function requestHeaders(
       name: ENROLLMENTS_HEADER,
       value: events === "" ? null : events,
       path: eventsPath,
-      edge204: false,
-      note: events === "" ? "not enrolled in any experiment: forwarded without the header" : "every enrolled experiment, with subject IDs",
+      edge204: events === "",
+      note: events === "" ? "not enrolled in any live experiment: 204 at the edge, origin not called" : "every enrolled experiment, with subject IDs",
     },
     serverTiming: {
       name: "Server-Timing",
@@ -241,16 +245,18 @@ export function formatExplanation(x: Explanation): string {
   else if (x.live.length === 0) lines.push(`live experiments on ${x.host}: none`);
   else lines.push(`live experiments on ${x.host} (config order):`);
   const width = Math.max(0, ...x.live.map((e) => e.name.length));
+  const about = (e: LiveExperimentReport) =>
+    `selector ${e.selector}${e.uniqueDomain ? ` + host ${x.host}` : ""}${e.cacheSplit ? "" : "  (not cache-split)"}`;
   for (const e of x.live) {
     const head = `  ${e.name.padEnd(width)}`;
     if (e.skipped) {
       lines.push(`${head}  skipped: beyond the worker's cap on live experiments per request`);
     } else if (e.bucket === undefined) {
-      lines.push(`${head}  selector ${e.selector}${e.cacheSplit ? "" : "  (not cache-split)"}`);
+      lines.push(`${head}  ${about(e)}`);
     } else {
       const where = e.group === null ? "not enrolled: bucket outside every range" : `group ${e.group} [${e.range![0]}, ${e.range![1]}]`;
       lines.push(`${head}  bucket ${String(e.bucket).padStart(5)}  ${where}`);
-      lines.push(`  ${"".padEnd(width)}  subject ${e.subjectId}  selector ${e.selector}${e.cacheSplit ? "" : "  (not cache-split)"}`);
+      lines.push(`  ${"".padEnd(width)}  subject ${e.subjectId}  ${about(e)}`);
     }
   }
   if (x.notLive.length > 0) {

@@ -111,6 +111,7 @@ describe("config sources", () => {
     expect(isJsonContentType("application/json; charset=utf-8")).toBe(true);
     expect(isJsonContentType("Application/JSON;charset=\"UTF-8\"")).toBe(true);
     expect(isJsonContentType("application/json; charset=iso-8859-1")).toBe(false);
+    expect(isJsonContentType("application/json; profile=x")).toBe(false);
     expect(isJsonContentType("text/json")).toBe(false);
     expect(isJsonContentType("text/html")).toBe(false);
     expect(isJsonContentType(null)).toBe(false);
@@ -153,6 +154,12 @@ describe("config:check over HTTP", () => {
         case "/html":
           res.writeHead(200, { "content-type": "text/html" }).end("<p>login</p>");
           return;
+        case "/redirect":
+          res.writeHead(302, { location: "/good", "content-type": "application/json" }).end();
+          return;
+        case "/latin1":
+          res.writeHead(200, { "content-type": "application/json" }).end(Buffer.from([0x7b, 0x22, 0xe9, 0x22, 0x3a, 0x31, 0x7d]));
+          return;
         case "/missing":
           res.writeHead(404, { "content-type": "application/json" }).end("{}");
           return;
@@ -181,6 +188,9 @@ describe("config:check over HTTP", () => {
     const html = await fetchConfig(server.url("/html"));
     expect(html.ok).toBe(false);
     if (!html.ok) expect(html.error).toContain('Content-Type "text/html"');
+    // The poller does not follow redirects: a 302 is not a 200.
+    expect(await fetchConfig(server.url("/redirect"))).toEqual({ ok: false, error: `GET ${server.url("/redirect")}: status 302, expected 200` });
+    expect(await fetchConfig(server.url("/latin1"))).toEqual({ ok: false, error: `GET ${server.url("/latin1")}: body is not valid UTF-8` });
     const huge = await fetchConfig(server.url("/huge"));
     expect(huge.ok).toBe(false);
     if (!huge.ok) expect(huge.error).toContain("5 MB");

@@ -65,6 +65,8 @@ describe("explainRequest agrees with the worker's core", () => {
       expect(x.events.value).toBe(encodeEventsHeader(e) || null);
       expect(x.serverTiming.value).toBe(encodeAllPairs(e) ? serverTimingEntry(encodeAllPairs(e)) : null);
       expect(x.page.value).not.toContain("ten-percent-sample"); // not cache-split
+      // The event intake is answered at the edge exactly when there is nothing to attach.
+      expect(x.events.edge204).toBe(e.experiments.length === 0);
     }
     // ten-percent-sample and shared-b-experiment leave most visitors out.
     expect(notEnrolled).toBeGreaterThan(150);
@@ -79,6 +81,14 @@ describe("explainRequest agrees with the worker's core", () => {
     const later = explainRequest({ ring: DEV, config: CONFIG, host: "de.wikipedia.org", cookie: mint(1), nowMs: Date.parse("2025-07-02T00:00:00Z") });
     expect(later.live).toEqual([]);
     expect(later.events).toMatchObject({ edge204: true, value: null });
+    // de.wikipedia.org samples 10 %: find a visitor outside it; the event intake gets a 204.
+    const outside = Array.from({ length: 50 }, (_, i) => mint(100 + i))
+      .map((cookie) => explainRequest({ ring: DEV, config: CONFIG, host: "de.wikipedia.org", cookie, nowMs: AT_MS }))
+      .find((r) => r.live[0]!.group === null)!;
+    expect(outside.live[0]!.bucket).toBeGreaterThanOrEqual(10_000);
+    expect(outside.events).toMatchObject({ edge204: true, value: null });
+    expect(outside.serverTiming.value).toBeNull();
+    expect(formatExplanation(outside)).toContain("not enrolled: bucket outside every range");
     const unknown = explainRequest({ ring: DEV, config: CONFIG, host: "fr.wikipedia.org", cookie: mint(1), nowMs: AT_MS });
     expect(unknown.hostInConfig).toBe(false);
     expect(formatExplanation(unknown)).toContain("fr.wikipedia.org is not in the config");
