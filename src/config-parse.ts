@@ -45,8 +45,11 @@ export function parseConfig(value: unknown, order?: readonly string[]): ConfigRe
   const names = order ?? Object.keys(doc);
   const byFoldedName = new Map<string, string>();
 
+  const seen = new Set<string>();
   for (const name of names) {
-    if (!Object.hasOwn(doc, name)) continue;
+    // A duplicated key (reported by parseConfigText) is one entry: JSON.parse kept the last.
+    if (!Object.hasOwn(doc, name) || seen.has(name)) continue;
+    seen.add(name);
     const entry = doc[name];
     const at = formatPath([name]);
     if (name === "_comment") {

@@ -1,4 +1,5 @@
 import { parseConfigText } from "../src/config-parse.js";
+import { decodeUtf8, isJsonContentType, MAX_CONFIG_BYTES, readCapped } from "../src/config-source.js";
 import { KV_KEYS, type DocumentMetadata } from "./config-store.js";
 import { counters } from "./counters.js";
 import { log } from "./log.js";
@@ -11,8 +12,6 @@ import { WORKER_VERSION } from "./version.js";
  * other outcome keeps the last good config and is recorded. It never throws.
  */
 
-export const MAX_CONFIG_BYTES = 5 * 1024 * 1024;
-const JSON_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
 
 export type PollOutcome = "updated" | "unchanged" | "not-modified" | "rejected" | "failed";
 
@@ -113,16 +112,22 @@ async function fetchAndStore(
     await response.body?.cancel();
     return reject(`HTTP ${response.status}`, response.status);
   }
-  const type = response.headers.get("content-type") ?? "";
-  if (!JSON_TYPE.test(type.trim())) {
+  const type = response.headers.get("content-type");
+  if (!isJsonContentType(type)) {
     await response.body?.cancel();
     return reject(`content type ${JSON.stringify(type)} is not application/json; charset=utf-8`, 200);
   }
-  let text: string;
+  let text: string | null;
   try {
-    const body = await readCapped(response, MAX_CONFIG_BYTES);
+    const declared = Number(response.headers.get("content-length"));
+    if (Number.isFinite(declared) && declared > MAX_CONFIG_BYTES) {
+      await response.body?.cancel();
+      return reject(`body larger than ${MAX_CONFIG_BYTES} bytes (Content-Length)`, 200);
+    }
+    const body = await readCapped(response.body, MAX_CONFIG_BYTES);
     if (body === null) return reject(`body larger than ${MAX_CONFIG_BYTES} bytes`, 200);
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body);
+    text = decodeUtf8(body);
+    if (text === null) return reject("unreadable body: not valid UTF-8", 200);
   } catch (e) {
     if (timedOut(e)) return { outcome: "failed", reason: `timeout after ${timeoutMs} ms (reading body)`, httpStatus: 200, version: currentVersion, etag };
     return reject(`unreadable body: ${(e as Error).message}`, 200);
@@ -139,36 +144,6 @@ async function fetchAndStore(
   await deps.kv.put(KV_KEYS.document, text, { metadata });
   await deps.kv.put(KV_KEYS.version, version);
   return { outcome: "updated", reason: null, httpStatus: 200, version, etag: newEtag };
-}
-
-// Reads at most `cap` bytes; null when the body is larger (the rest is not read).
-async function readCapped(response: Response, cap: number): Promise<Uint8Array | null> {
-  const declared = Number(response.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > cap) {
-    await response.body?.cancel();
-    return null;
-  }
-  if (response.body === null) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > cap) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }
 
 function timedOut(e: unknown): boolean {

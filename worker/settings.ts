@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { HOST_NAME } from "../src/config-schema.js";
+import { DEFAULT_CONFIG_URL, DEFAULT_EVENTS_PATH, MAX_POLL_TIMEOUT_MS } from "../src/config-source.js";
 import { parseKeyRing, type KeyRing } from "../src/keyring.js";
 import type { Env } from "./env.js";
 import { log } from "./log.js";
@@ -11,8 +12,6 @@ import { log } from "./log.js";
  * endpoint.
  */
 
-export const DEFAULT_CONFIG_URL = "https://test-kitchen.wikimedia.org/api/v1/experiments?format=config&authority=varnish";
-export const DEFAULT_EVENTS_PATH = "/evt-103e/v2/events";
 
 export interface Settings {
   readonly configUrl: string;
@@ -50,8 +49,8 @@ const Fields = {
     "5000",
   ),
   CONFIG_POLL_TIMEOUT_MS: v.optional(
-    v.pipe(v.string(), v.regex(/^\d+$/, "must be a whole number of ms"), v.transform(Number), v.minValue(100, "must be >= 100"), v.maxValue(10_000, "must be <= 10000")),
-    "10000",
+    v.pipe(v.string(), v.regex(/^\d+$/, "must be a whole number of ms"), v.transform(Number), v.minValue(100, "must be >= 100"), v.maxValue(MAX_POLL_TIMEOUT_MS, `must be <= ${MAX_POLL_TIMEOUT_MS}`)),
+    String(MAX_POLL_TIMEOUT_MS),
   ),
   ENROLLMENT_DISABLED: v.optional(v.picklist(["", "true", "false"], 'must be "true", "false" or empty'), ""),
 } as const;

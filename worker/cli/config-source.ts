@@ -1,4 +1,5 @@
 import { readFile, stat } from "node:fs/promises";
+import { decodeUtf8, isJsonContentType, MAX_CONFIG_BYTES, MAX_POLL_TIMEOUT_MS, readCapped } from "../../src/config-source.js";
 
 /**
  * Getting a config document's text the way the worker's poller accepts it (DESIGN §1, §7):
@@ -7,8 +8,9 @@ import { readFile, stat } from "node:fs/promises";
  * publishing, not a config the worker would silently refuse.
  */
 
-export const CONFIG_TIMEOUT_MS = 10_000;
-export const CONFIG_MAX_BYTES = 5 * 1024 * 1024;
+export const CONFIG_TIMEOUT_MS = MAX_POLL_TIMEOUT_MS;
+export const CONFIG_MAX_BYTES = MAX_CONFIG_BYTES;
+export { isJsonContentType, readCapped };
 
 export type SourceResult = { ok: true; text: string } | { ok: false; error: string };
 
@@ -25,14 +27,6 @@ export function isUrlSource(source: string): boolean {
 /** Reads a file or fetches a URL; never throws. */
 export async function loadConfigSource(source: string, options: SourceOptions = {}): Promise<SourceResult> {
   return isUrlSource(source) ? fetchConfig(source, options) : readConfigFile(source, options);
-}
-
-// Mirrors JSON_TYPE in worker/poller.ts (which a Node tool cannot import: it is Workers code).
-const JSON_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
-
-/** The content types the poller takes: `application/json`, optionally `; charset=utf-8`. */
-export function isJsonContentType(value: string | null): boolean {
-  return value !== null && JSON_TYPE.test(value.trim());
 }
 
 /** Fetches a config URL under the poller's rules. */
@@ -81,40 +75,6 @@ export async function readConfigFile(path: string, options: SourceOptions = {}):
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     return { ok: false, error: `${path}: ${code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (e as Error).message}` };
-  }
-}
-
-/** Reads a body stream, or null as soon as it exceeds `maxBytes`. */
-export async function readCapped(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array | null> {
-  if (body === null) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
-}
-
-// As the poller decodes: strict UTF-8 (a bad sequence rejects the document), a leading BOM dropped.
-function decodeUtf8(bytes: Uint8Array): string | null {
-  try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch {
-    return null;
   }
 }
 

@@ -1,3 +1,4 @@
+import { DEFAULT_CONFIG_URL } from "../../src/config-source.js";
 import { parseConfigText } from "../../src/config-parse.js";
 import { normaliseHost } from "../../src/host.js";
 import { parseAtTime, parseCliArgs } from "./cli-args.js";
@@ -14,7 +15,7 @@ import { loadKeyRing } from "./key-ring-source.js";
  */
 
 /** The config the worker polls by default (wrangler.toml CONFIG_URL). */
-export const DEFAULT_CONFIG_URL = "https://test-kitchen.wikimedia.org/api/v1/experiments?format=config&authority=varnish";
+export { DEFAULT_CONFIG_URL };
 
 export const EXPLAIN_USAGE = `Usage: npm run explain -- --host HOST --cookie VALUE [--at ISO-TIME]
                           [--config FILE|URL] [--keys-file FILE] [--json]

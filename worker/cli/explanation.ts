@@ -1,3 +1,4 @@
+import { DEFAULT_EVENTS_PATH } from "../../src/config-source.js";
 import type { CompiledConfig } from "../../src/config-compile.js";
 import { decodeBase64url } from "../../src/base64url.js";
 import { scanCookieHeader } from "../../src/cookie-header.js";
@@ -19,7 +20,7 @@ import { experimentStatus, type ExperimentStatus } from "./config-summary.js";
  * sends them only to the event intake.
  */
 
-export const DEFAULT_EVENTS_PATH = "/evt-103e/v2/events";
+export { DEFAULT_EVENTS_PATH };
 
 /** The verdict on one presented `WMF-Uniq` value. */
 export type TokenReport =
