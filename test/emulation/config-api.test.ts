@@ -90,7 +90,8 @@ describe("emulated config API", () => {
     expect(() => JSON.parse(cutText)).toThrow();
 
     api.setMode("wrong-type");
-    const html = await fetch(api.configUrl);
+    const etag = (await fetch(api.configUrl)).headers.get("etag")!;
+    const html = await fetch(api.configUrl, { headers: { "if-none-match": etag } });
     expect(html.status).toBe(200);
     expect(html.headers.get("content-type")).toMatch(/^text\/html/);
     expect(JSON.parse(await html.text())).toHaveProperty("_comment");

@@ -124,7 +124,9 @@ export async function startConfigApi(options: ConfigApiOptions = {}): Promise<Co
       etag,
       "cache-control": "no-cache",
     });
-    if (matchesEtag(request.headers.get("if-none-match"), etag)) return new Response(null, { status: 304, headers });
+    // Only a well-behaved answer may be a 304: a misbehaving one must reach the poller.
+    const wellBehaved = current === "ok" || current === "slow";
+    if (wellBehaved && matchesEtag(request.headers.get("if-none-match"), etag)) return new Response(null, { status: 304, headers });
     return new Response(text, { status: 200, headers });
   }
 

@@ -32,15 +32,32 @@ export interface EdgeWorkerOptions {
   readonly cookieDomain?: string;
   /** Passed as CONFIG_REFRESH_MS when set. */
   readonly configRefreshMs?: number;
+  /** Further vars for the worker, e.g. CONFIG_POLL_TIMEOUT_MS or ENROLLMENT_DISABLED. */
+  readonly vars?: Readonly<Record<string, string>>;
   /** Receives each line the worker logs (default: dropped). */
   readonly onLog?: (line: string, stream: "stdout" | "stderr") => void;
 }
 
 /** What one run of the scheduled handler reported. */
 export interface PollOutcome {
+  /** workerd's outcome of the scheduled event ("ok" unless the handler threw). */
   readonly outcome: string;
   readonly ms: number;
+  /** The poll status record the worker wrote to KV (`poll/v1/status`), if any. */
+  readonly status: PollStatusRecord | null;
 }
+
+/** The fields of the worker's poll status record the emulation reports. */
+export interface PollStatusRecord {
+  readonly outcome?: string;
+  readonly reason?: string | null;
+  readonly httpStatus?: number | null;
+  readonly version?: string | null;
+  readonly [field: string]: unknown;
+}
+
+/** KV key of the worker's poll status record (worker/config-store.ts). */
+export const POLL_STATUS_KEY = "poll/v1/status";
 
 export interface EdgeWorker {
   /** Base URL on 127.0.0.1 (use a `*.localhost` host name with its port in a browser). */
@@ -71,6 +88,7 @@ export async function startEdgeWorker(options: EdgeWorkerOptions): Promise<EdgeW
     EVENTS_PATH: options.eventsPath ?? "/evt-103e/v2/events",
     COOKIE_DOMAIN: options.cookieDomain ?? "",
     UNIQ_KEYS: options.uniqKeys,
+    ...options.vars,
   };
   if (options.configRefreshMs !== undefined) bindings["CONFIG_REFRESH_MS"] = String(options.configRefreshMs);
   const onLog = options.onLog;
@@ -110,7 +128,16 @@ export async function startEdgeWorker(options: EdgeWorkerOptions): Promise<EdgeW
       const started = performance.now();
       const worker = await mf.getWorker();
       const result = await worker.scheduled({ cron: "* * * * *", scheduledTime: new Date() });
-      return { outcome: result.outcome, ms: Math.round(performance.now() - started) };
+      const ms = Math.round(performance.now() - started);
+      let status: PollStatusRecord | null = null;
+      try {
+        const kv = await mf.getKVNamespace("CONFIG");
+        const text = await kv.get(POLL_STATUS_KEY, "text");
+        status = text === null ? null : (JSON.parse(text) as PollStatusRecord);
+      } catch {
+        status = null;
+      }
+      return { outcome: result.outcome, ms, status };
     },
     close() {
       closing ??= mf.dispose();

@@ -27,8 +27,17 @@ export interface EmulationOptions {
   readonly kvPersist?: string | false;
   /** Default: UNIQ_KEYS from .dev.vars, .dev.vars.example, or the development key. */
   readonly uniqKeys?: string;
+  /**
+   * COOKIE_DOMAIN for the worker. Default: the common parent of the config's hosts (one
+   * cookie for en and de, like `.wikipedia.org`); "" = the worker's own rule (host-only
+   * cookies on `*.localhost`).
+   */
   readonly cookieDomain?: string;
   readonly configRefreshMs?: number;
+  /** Further vars for the worker (e.g. CONFIG_POLL_TIMEOUT_MS). */
+  readonly vars?: Readonly<Record<string, string>>;
+  /** Delay of the config API's `slow` mode in ms (default 15000). */
+  readonly slowMs?: number;
   /** How often to run the scheduled handler; 0 = only at start-up and on demand. Default 60000. */
   readonly pollIntervalMs?: number;
   /** Emulation messages and worker log lines (default: dropped). */
@@ -51,6 +60,8 @@ export interface Emulation extends RunningServer {
   /** Wiki hosts of the config document at start-up, e.g. en.wikipedia.localhost. */
   readonly hosts: readonly string[];
   readonly uniqKeysSource: string;
+  /** The COOKIE_DOMAIN given to the worker ("" = its own rule). */
+  readonly cookieDomain: string;
   /** A browser URL through the worker, e.g. http://en.wikipedia.localhost:8787/wiki/Main_Page. */
   pageUrl(host: string, path?: string): string;
   /** Runs the scheduled handler now (serialised with the periodic poll). */
@@ -71,10 +82,13 @@ export async function startEmulation(options: EmulationOptions = {}): Promise<Em
       port: ports.configApi,
       file: options.configFile ?? SAMPLE_CONFIG_FILE,
       ...(options.configMode === undefined ? {} : { mode: options.configMode }),
+      ...(options.slowMs === undefined ? {} : { slowMs: options.slowMs }),
     });
     started.push(configApi);
     const origin = await startWikiOrigin({ port: ports.origin });
     started.push(origin);
+    const hosts = hostsOf(configApi.file);
+    const cookieDomain = options.cookieDomain ?? commonParentDomain(hosts) ?? "";
     const keys = options.uniqKeys === undefined ? readUniqKeys(REPO_ROOT) : { value: options.uniqKeys, source: "options" };
     const worker = await startEdgeWorker({
       configUrl: configApi.configUrl,
@@ -85,8 +99,9 @@ export async function startEmulation(options: EmulationOptions = {}): Promise<Em
       kvPersist: options.kvPersist ?? false,
       onLog: (line) => log(`[worker] ${line}`),
       ...(options.scriptPath === undefined ? {} : { scriptPath: options.scriptPath }),
-      ...(options.cookieDomain === undefined ? {} : { cookieDomain: options.cookieDomain }),
+      cookieDomain,
       ...(options.configRefreshMs === undefined ? {} : { configRefreshMs: options.configRefreshMs }),
+      ...(options.vars === undefined ? {} : { vars: options.vars }),
     });
     started.push(worker);
 
@@ -96,7 +111,7 @@ export async function startEmulation(options: EmulationOptions = {}): Promise<Em
       const run = queue.then(async () => {
         const outcome = await worker.poll();
         last = { ...outcome, at: new Date().toISOString(), trigger };
-        log(`[emulation] config poll (${trigger}): ${outcome.outcome} in ${outcome.ms} ms`);
+        log(`[emulation] config poll (${trigger}): ${describePoll(outcome)}`);
         return last;
       });
       queue = run.catch(() => {});
@@ -116,7 +131,6 @@ export async function startEmulation(options: EmulationOptions = {}): Promise<Em
       timer.unref();
     }
 
-    const hosts = hostsOf(configApi.file);
     let closing: Promise<void> | null = null;
     return {
       url: worker.url,
@@ -128,6 +142,7 @@ export async function startEmulation(options: EmulationOptions = {}): Promise<Em
       controlUrl: control.url,
       hosts,
       uniqKeysSource: keys.source,
+      cookieDomain,
       pageUrl: (host, path = "/wiki/Main_Page") => `http://${host}:${worker.port}${path}`,
       poll,
       lastPoll: () => last,
@@ -194,6 +209,32 @@ async function startControl(deps: ControlDeps): Promise<RunningServer> {
     }),
   );
   return serveFetch((request) => router.fetch(request), { port: deps.port });
+}
+
+/** One line for a poll: the worker's own verdict when it recorded one. */
+export function describePoll(p: PollOutcome): string {
+  const s = p.status;
+  if (p.outcome !== "ok" || s === null || typeof s.outcome !== "string") return `scheduled handler ${p.outcome} in ${p.ms} ms`;
+  const http = typeof s.httpStatus === "number" ? ` (HTTP ${s.httpStatus})` : "";
+  const reason = typeof s.reason === "string" && s.reason !== "" ? `: ${s.reason}` : "";
+  return `${s.outcome}${http}${reason} in ${p.ms} ms`;
+}
+
+/**
+ * The cookie Domain for the emulation: the common parent of the config's hosts
+ * (en.wikipedia.localhost + de.wikipedia.localhost -> wikipedia.localhost), so one cookie
+ * spans the wikis as `.wikipedia.org` does in production; null when there is none.
+ */
+export function commonParentDomain(hosts: readonly string[]): string | null {
+  if (hosts.length === 0) return null;
+  const parents = hosts.map((h) => h.split(".").slice(1));
+  let common = parents[0]!;
+  for (const labels of parents.slice(1)) {
+    let n = 0;
+    while (n < common.length && n < labels.length && common[common.length - 1 - n] === labels[labels.length - 1 - n]) n++;
+    common = common.slice(common.length - n);
+  }
+  return common.length >= 2 ? common.join(".") : null;
 }
 
 /** The hosts named in a config document, in order; empty if it does not parse. */

@@ -7,7 +7,8 @@ import { DEFAULT_PORTS, startEmulation, type Emulation } from "./emulation.js";
  * `npm start`: the whole system on this machine with zero configuration. Ports can be
  * moved with EMULATION_WORKER_PORT, EMULATION_CONFIG_PORT, EMULATION_ORIGIN_PORT and
  * EMULATION_CONTROL_PORT; EMULATION_MEMORY_KV=1 keeps KV in memory instead of
- * .wrangler/state. Ctrl-C stops everything.
+ * .wrangler/state; EMULATION_COOKIE_DOMAIN overrides the cookie Domain ("" = host-only).
+ * Ctrl-C stops everything.
  */
 
 function portFromEnv(name: string, fallback: number): number {
@@ -28,12 +29,19 @@ const ports = {
   control: portFromEnv("EMULATION_CONTROL_PORT", DEFAULT_PORTS.control),
 };
 const memoryKv = process.env["EMULATION_MEMORY_KV"] === "1";
+// Unset: one cookie for every wiki host (their common parent domain); "" = host-only cookies.
+const cookieDomain = process.env["EMULATION_COOKIE_DOMAIN"];
 
 const log = (line: string) => console.log(line);
 
 let emulation: Emulation;
 try {
-  emulation = await startEmulation({ ports, kvPersist: memoryKv ? false : DEFAULT_KV_PERSIST, log });
+  emulation = await startEmulation({
+    ports,
+    kvPersist: memoryKv ? false : DEFAULT_KV_PERSIST,
+    log,
+    ...(cookieDomain === undefined ? {} : { cookieDomain }),
+  });
 } catch (e) {
   const err = e as NodeJS.ErrnoException;
   console.error(`\nThe emulation did not start: ${err.message}`);
@@ -59,6 +67,7 @@ Behind it:
   wiki origin  ${e.origin.url}
   control      ${e.controlUrl}/
 KV: ${memoryKv ? "in memory" : DEFAULT_KV_PERSIST}
+Cookie: WMF-Uniq ${e.cookieDomain === "" ? "host-only (the worker's rule for *.localhost)" : `with Domain=${e.cookieDomain}, shared by every wiki host`}
 
 Try:
   - reload a page: same groups; a new private window: a new WMF-Uniq cookie, maybe new groups
@@ -88,14 +97,20 @@ async function stop(signal: string): Promise<void> {
     process.exit(1);
   }
 }
-process.on("SIGINT", () => void stop("SIGINT"));
-process.on("SIGTERM", () => void stop("SIGTERM"));
+// Miniflare's exit hook answers SIGINT/SIGTERM by killing workerd and exiting at once, before
+// any other listener can finish; take the signals over so close() stops everything in order.
+// (tsx's own relay listener is hidden from process.listeners() and stays; Miniflare's
+// "exit" hook stays too, as a safety net that kills workerd if we exit some other way.)
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  for (const listener of process.listeners(signal)) process.removeListener(signal, listener);
+  process.on(signal, () => void stop(signal));
+}
 
 if (process.stdin.isTTY) {
   const rl = createInterface({ input: process.stdin, terminal: false });
   rl.on("line", () => {
     e.poll("Enter key").then(
-      (p) => console.log(`poll: ${p.outcome} (${p.ms} ms); see ${e.pageUrl(first, "/_enrollment/status")}`),
+      () => console.log(`see ${e.pageUrl(first, "/_enrollment/status")}`),
       (err: Error) => console.error(`poll failed: ${err.message}`),
     );
   });

@@ -1,0 +1,187 @@
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SAMPLE_CONFIG_FILE } from "./config-api.js";
+import { commonParentDomain, startEmulation, type Emulation } from "./emulation.js";
+
+/**
+ * The whole emulation with the built worker (dist/worker.js), without a browser: requests
+ * carry the wiki host in the Host header, as a browser resolving *.localhost would.
+ */
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** An HTTP request to 127.0.0.1:port with `host` in the Host header. */
+function send(port: number, host: string, path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: "127.0.0.1", port, path, method: init.method ?? "GET", headers: { host: `${host}:${port}`, ...init.headers } },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (body += c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on("error", reject);
+    req.end(init.body);
+  });
+}
+
+function originView(html: string): { render: number; enrollments: string | null } {
+  const m = /window\.emulation = \{ origin: (\{.*?\}), eventsPath/.exec(html);
+  if (!m) throw new Error(`not an emulated wiki page: ${html.slice(0, 200)}`);
+  return JSON.parse(m[1]!) as { render: number; enrollments: string | null };
+}
+
+const EN = "en.wikipedia.localhost";
+
+describe("emulation with the built worker", () => {
+  let dir: string;
+  let configFile: string;
+  let emu: Emulation;
+  let cookie: string;
+
+  const status = async () => JSON.parse((await send(emu.port, EN, "/_enrollment/status")).body) as {
+    config: { version: string | null; experiments: number };
+    poll: { outcome: string; reason: string | null; httpStatus: number | null; consecutiveFailures: number } | null;
+    settings: { configUrl: string; origin: string; cookieDomain: string };
+  };
+  const controlPoll = async () => {
+    const r = await fetch(`${emu.controlUrl}/_emulation/poll`, { method: "POST" });
+    expect(r.status).toBe(200);
+    return (await r.json()) as { poll: { outcome: string }; workerStatus: Awaited<ReturnType<typeof status>> };
+  };
+  const setMode = async (mode: string) => {
+    const r = await fetch(`${emu.controlUrl}/_emulation/mode?mode=${mode}`, { method: "POST" });
+    expect(r.status).toBe(200);
+  };
+  const page = async (path = "/wiki/Main_Page") => send(emu.port, EN, path, { headers: { cookie } });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "emulation-"));
+    configFile = join(dir, "config.json");
+    copyFileSync(SAMPLE_CONFIG_FILE, configFile);
+    emu = await startEmulation({
+      ports: { worker: 0, configApi: 0, origin: 0, control: 0 },
+      configFile,
+      pollIntervalMs: 0,
+      configRefreshMs: 1000,
+      slowMs: 3000,
+      vars: { CONFIG_POLL_TIMEOUT_MS: "300" },
+    });
+    const first = await send(emu.port, EN, "/wiki/Main_Page");
+    const set = first.headers["set-cookie"];
+    expect(Array.isArray(set) && set.length === 1).toBe(true);
+    cookie = (set as string[])[0]!.split(";")[0]!;
+  });
+  afterAll(async () => {
+    await emu?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("polls the config at start-up and serves enrolled pages through the worker", async () => {
+    expect(emu.lastPoll()?.status?.outcome).toBe("updated");
+    const s = await status();
+    expect(s.config.experiments).toBe(6);
+    expect(s.settings.configUrl).toBe(emu.configApi.configUrl);
+    expect(s.settings.origin).toBe(emu.origin.url);
+    expect(s.settings.cookieDomain).toBe("wikipedia.localhost");
+
+    const r = await page();
+    expect(r.status).toBe(200);
+    expect(r.headers["set-cookie"]).toBeUndefined();
+    expect(r.headers["vary"]).toBe("Accept-Encoding");
+    expect(String(r.headers["server-timing"])).toMatch(/WMF-Uniq;desc="sticky-header-2026=(control|treatment);/);
+    expect(originView(r.body).enrollments).toMatch(/^sticky-header-2026=(control|treatment);/);
+  });
+
+  it("polls on demand through the control server, revalidating with the ETag", async () => {
+    const before = emu.configApi.stats.notModified;
+    const r = await controlPoll();
+    expect(r.poll.outcome).toBe("ok");
+    expect(r.workerStatus.poll?.outcome).toBe("not-modified");
+    expect(emu.configApi.stats.notModified).toBe(before + 1);
+  });
+
+  it("keeps the last good config while the config API misbehaves, and recovers", async () => {
+    const good = (await status()).config.version;
+    const enrolledBefore = originView((await page()).body).enrollments;
+    const expectations: [string, string, RegExp][] = [
+      ["error500", "rejected", /HTTP 500/],
+      ["invalid-json", "rejected", /validation|JSON/i],
+      ["wrong-type", "rejected", /content type/],
+      ["invalid-config", "rejected", /validation/],
+      ["slow", "failed", /timeout/],
+    ];
+    for (const [mode, outcome, reason] of expectations) {
+      await setMode(mode);
+      const s = (await controlPoll()).workerStatus;
+      expect(s.poll?.outcome, mode).toBe(outcome);
+      expect(s.poll?.reason ?? "", mode).toMatch(reason);
+      expect(s.config.version, mode).toBe(good);
+      expect(originView((await page(`/wiki/Mode_${mode}`)).body).enrollments, mode).toBe(enrolledBefore);
+    }
+    expect((await status()).poll?.consecutiveFailures).toBe(expectations.length);
+    await setMode("ok");
+    const recovered = (await controlPoll()).workerStatus;
+    expect(["unchanged", "not-modified"]).toContain(recovered.poll?.outcome);
+    expect(recovered.poll?.consecutiveFailures).toBe(0);
+  });
+
+  it("picks up an edit of the config file at the next poll", async () => {
+    const doc = JSON.parse(readFileSync(configFile, "utf8")) as Record<string, unknown>;
+    delete doc["sticky-header-2026"];
+    writeFileSync(configFile, JSON.stringify(doc, null, 2));
+    const s = (await controlPoll()).workerStatus;
+    expect(s.poll?.outcome).toBe("updated");
+    // Isolates re-check KV every CONFIG_REFRESH_MS (1 s here).
+    await expect
+      .poll(async () => String((await page(`/wiki/Edited_${Date.now()}`)).headers["server-timing"]), { timeout: 5000, interval: 250 })
+      .not.toContain("sticky-header-2026");
+    expect((await status()).config.experiments).toBe(5);
+  });
+
+  it("forwards events with subject IDs and answers 204 without a cookie", async () => {
+    const withCookie = await send(emu.port, EN, emu.origin.eventsPath, {
+      method: "POST",
+      headers: { cookie, "content-type": "application/json" },
+      body: JSON.stringify({ nonce: "integration" }),
+    });
+    expect(withCookie.status).toBe(202);
+    const event = emu.origin.events.at(-1)!;
+    expect(event.body).toContain("integration");
+    expect(event.pairs?.length).toBeGreaterThan(0);
+    for (const p of event.pairs ?? []) expect(p.subject).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(event.uniqCookieReachedOrigin).toBe(false);
+
+    const count = emu.origin.events.length;
+    const without = await send(emu.port, EN, emu.origin.eventsPath, { method: "POST", body: "{}" });
+    expect(without.status).toBe(204);
+    expect(emu.origin.events.length).toBe(count);
+  });
+});
+
+describe("emulation lifecycle", () => {
+  it("close() stops every server", async () => {
+    const emu = await startEmulation({ ports: { worker: 0, configApi: 0, origin: 0, control: 0 }, pollIntervalMs: 0 });
+    const urls = [emu.workerUrl, emu.configApi.url, emu.origin.url, emu.controlUrl];
+    for (const url of urls) expect((await fetch(url + "/", { redirect: "manual" })).status).toBeGreaterThan(0);
+    await emu.close();
+    for (const url of urls) await expect(fetch(url + "/"), url).rejects.toThrow();
+  });
+
+  it("derives one cookie domain for all wiki hosts, or none", () => {
+    expect(commonParentDomain(["en.wikipedia.localhost", "de.wikipedia.localhost"])).toBe("wikipedia.localhost");
+    expect(commonParentDomain(["en.wikipedia.localhost"])).toBe("wikipedia.localhost");
+    expect(commonParentDomain(["en.wikipedia.localhost", "en.wikibooks.localhost"])).toBeNull();
+    expect(commonParentDomain(["a.localhost"])).toBeNull();
+    expect(commonParentDomain([])).toBeNull();
+  });
+});
