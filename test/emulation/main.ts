@@ -56,7 +56,7 @@ const [first = "en.wikipedia.localhost", second] = e.hosts;
 console.log(`
 Edge Enrollment emulation is running (worker in workerd via Miniflare, keys: ${e.uniqKeysSource}).
 
-Open in a browser (Chromium and Firefox resolve *.localhost to this machine):
+Open in a browser (Chromium resolves *.localhost to this machine by itself):
   ${e.pageUrl(first)}
 ${second === undefined ? "" : `  ${e.pageUrl(second)}\n`}  ${e.pageUrl(first, "/_enrollment/status")}   the worker's status
   ${e.origin.url}/_emulation/events                 events the origin received
