@@ -151,6 +151,11 @@ suite(haveChromium || mustRun ? "browser end-to-end through the emulation" : `br
       assertConsistent(v, EN);
       // The edge-only Vary token never reaches the browser.
       expect(v.response.headers()["vary"]).toBe("Accept-Encoding");
+      // What the page displays is what the SDK-style parser found.
+      const page = v.context.pages()[0]!;
+      expect(await page.textContent("#browser-raw")).toBe(JSON.stringify(v.view.browser.raw));
+      expect(await page.locator("#browser-groups tr").count()).toBe(Object.keys(v.view.browser.groups).length);
+      expect(await page.locator("#browser-groups .bad").count(), "no row flagged as a mismatch").toBe(0);
       const groups = v.view.browser.groups;
       // The sample's 50/50 and cache_split:false experiments enrol everyone on en.
       expect(groups["sticky-header-2026"]).toMatch(/^(control|treatment)$/);
