@@ -1,19 +1,15 @@
-/** The bindings wrangler.toml (and Miniflare in tests) give the worker. */
-export interface Env {
-  /** Last good config, its version, the poll status and the kill switch (see config-store.ts). */
-  CONFIG: KVNamespace;
-  CONFIG_URL?: string;
-  ORIGIN_URL?: string;
-  EVENTS_PATH?: string;
-  COOKIE_DOMAIN?: string;
-  /** How often an isolate re-checks KV for a new config version, in ms (default 5000). */
-  CONFIG_REFRESH_MS?: string;
-  /** Config poll timeout in ms, at most 10000 (the default). */
-  CONFIG_POLL_TIMEOUT_MS?: string;
-  /** Kill switch as a deploy-time var: "true" stops all enrollment (see README). */
-  ENROLLMENT_DISABLED?: string;
-  /** Secret: the key ring (`<tag>:<key>[,…]`), set with `wrangler secret put UNIQ_KEYS`. */
-  UNIQ_KEYS?: string;
-  /** Optional Workers Analytics Engine dataset for counters. */
-  METRICS?: AnalyticsEngineDataset;
-}
+/// <reference path="./worker-configuration.d.ts" />
+
+/**
+ * The bindings the worker gets. `GeneratedEnv` is generated from wrangler.toml by
+ * `npm run types` (wrangler types) and a test fails when it is stale, so the code and the
+ * deployed bindings cannot drift apart:
+ *   CONFIG               KV: last good config, version, poll status, kill switch (config-store.ts)
+ *   METRICS              optional Analytics Engine dataset (metrics.ts)
+ *   CONFIG_URL, ORIGIN_URL, EVENTS_PATH, COOKIE_DOMAIN, CONFIG_REFRESH_MS,
+ *   CONFIG_POLL_TIMEOUT_MS, ENROLLMENT_DISABLED   vars, parsed once per isolate (settings.ts)
+ *   UNIQ_KEYS            secret: the key ring (`wrangler secret put UNIQ_KEYS`)
+ * Vars may still be absent at run time (tests, a var deleted in the dashboard): settings.ts
+ * treats every one as optional.
+ */
+export type Env = GeneratedEnv;

@@ -10,6 +10,6 @@ import { getSettings } from "./settings.js";
 export default {
   fetch: app.fetch,
   async scheduled(_controller, env, ctx): Promise<void> {
-    ctx.waitUntil(pollConfig({ kv: env.CONFIG, settings: getSettings(env), fetch: (input, init) => fetch(input, init), now: Date.now }));
+    ctx.waitUntil(pollConfig({ kv: env.CONFIG, metrics: env.METRICS, settings: getSettings(env), fetch: (input, init) => fetch(input, init), now: Date.now }));
   },
 } satisfies ExportedHandler<Env>;

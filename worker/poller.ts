@@ -3,6 +3,7 @@ import { decodeUtf8, isJsonContentType, MAX_CONFIG_BYTES, readCapped } from "../
 import { KV_KEYS, type DocumentMetadata } from "./config-store.js";
 import { counters } from "./counters.js";
 import { log } from "./log.js";
+import { recordPoll } from "./metrics.js";
 import type { Settings } from "./settings.js";
 import { WORKER_VERSION } from "./version.js";
 
@@ -34,6 +35,7 @@ export interface PollStatus {
 
 export interface PollDeps {
   readonly kv: KVNamespace;
+  readonly metrics?: AnalyticsEngineDataset | undefined;
   readonly settings: Settings;
   readonly fetch: typeof fetch;
   readonly now: () => number;
@@ -66,6 +68,7 @@ export async function pollConfig(deps: PollDeps): Promise<PollStatus> {
   };
   if (!ok) counters.config.rejected++;
   log(ok ? "info" : "error", "config.poll", { ...record, issues: record.issues?.slice(0, 3) });
+  recordPoll(deps.metrics, record.outcome, record.reason, record.durationMs, record.consecutiveFailures);
   try {
     await deps.kv.put(KV_KEYS.pollStatus, JSON.stringify(record));
   } catch (e) {

@@ -10,6 +10,7 @@ import { getConfigView } from "./config-store.js";
 import { counters } from "./counters.js";
 import type { Env } from "./env.js";
 import { logOnce } from "./log.js";
+import { recordRequest } from "./metrics.js";
 import { fetchOrigin, originUrl, stripHopByHop } from "./origin.js";
 import { getSettings, type Settings } from "./settings.js";
 import { cacheKeys, isStorable, lookup, store } from "./split-cache.js";
@@ -31,10 +32,15 @@ interface Decision {
   readonly split: boolean;
   /** Answer 204 at the edge (event intake with nothing to attach). */
   readonly answer204: boolean;
+  /** For metrics: what happened, and why a cookie was minted ("" = not minted). */
+  readonly outcome: string;
+  readonly minted: TokenFailure | "";
+  readonly enrolled: number;
 }
 
-const PASS: Decision = { enrollments: "", timingPairs: "", setCookie: null, split: false, answer204: false };
-const EVENTS_204: Decision = { ...PASS, answer204: true };
+const PASS: Decision = { enrollments: "", timingPairs: "", setCookie: null, split: false, answer204: false, outcome: "", minted: "", enrolled: 0 };
+const pass = (outcome: string): Decision => ({ ...PASS, outcome });
+const events204 = (outcome: string): Decision => ({ ...PASS, answer204: true, outcome: `events-204:${outcome}` });
 
 /** Platform hooks, injectable so tests can pin them. */
 export interface RequestDeps {
@@ -71,21 +77,28 @@ export async function handleRequest(request: Request, env: Env, deps: RequestDep
   } catch (e) {
     counters.passThrough.enrollmentError++;
     logOnce("enrollment-error", deps.now, "error", "enrollment.error", { error: (e as Error).message, effect: "request proxied un-enrolled" });
-    decision = isEvents ? EVENTS_204 : PASS;
+    decision = isEvents ? events204("error") : pass("pass-through:error");
   }
 
-  if (decision.answer204) return new Response(null, { status: 204, headers: { "cache-control": "no-store" } });
+  let cacheResult = "";
+  const finish = (response: Response): Response => {
+    recordRequest(env.METRICS, { host, kind: isEvents ? "events" : "page", outcome: decision.outcome, minted: decision.minted, cache: cacheResult, enrolled: decision.enrolled });
+    return response;
+  };
+  if (decision.answer204) return finish(new Response(null, { status: 204, headers: { "cache-control": "no-store" } }));
   if (decision.enrollments !== "") headers.set(ENROLLMENTS_HEADER, decision.enrollments);
 
   const target = originUrl(url, settings.originBase);
   const method = request.method;
   let response: Response;
   if (decision.split && deps.cache !== null && (method === "GET" || method === "HEAD")) {
-    response = await throughSplitCache(request, target, headers, url, host, decision.enrollments, deps);
+    const through = await throughSplitCache(request, target, headers, url, host, decision.enrollments, deps);
+    response = through.response;
+    cacheResult = through.result;
   } else {
     response = await fetchOrigin(request, target, headers, false, deps.now);
   }
-  return dress(response, decision, method);
+  return finish(dress(response, decision, method));
 }
 
 async function decide(
@@ -99,13 +112,13 @@ async function decide(
   const view = await getConfigView(env.CONFIG, deps.now, settings.configRefreshMs, deps.waitUntil);
   if (settings.disabledByVar || view.killed) {
     counters.passThrough.killSwitch++;
-    return isEvents ? EVENTS_204 : PASS;
+    return isEvents ? events204("kill-switch") : pass("pass-through:kill-switch");
   }
   const ring = settings.keyRing;
   if (ring === null) {
     counters.passThrough.noKeyRing++;
     logOnce("no-key-ring", deps.now, "error", "enrollment.no_key_ring", { error: settings.keyRingError, effect: "nothing minted or enrolled" });
-    return isEvents ? EVENTS_204 : PASS;
+    return isEvents ? events204("no-key-ring") : pass("pass-through:no-key-ring");
   }
 
   // The first presented WMF-Uniq that verifies wins; the first failure names the reason.
@@ -124,41 +137,53 @@ async function decide(
   if (isEvents) {
     if (identity === null) {
       counters.events.noCookie++;
-      return EVENTS_204;
+      return events204("no-cookie");
     }
     const e = config === null ? null : enroll(identity, host, deps.now, config, true);
     if (e === null || e.live === 0) {
       counters.events.noExperiments++;
-      return EVENTS_204;
+      return events204("no-experiments");
     }
     const value = encodeEventsHeader(e);
     if (value === "") {
       counters.events.notEnrolled++;
-      return EVENTS_204;
+      return events204("not-enrolled");
     }
     counters.events.forwarded++;
-    return { ...PASS, enrollments: value };
+    return { ...PASS, enrollments: value, outcome: "events-forwarded", enrolled: e.experiments.length };
   }
 
   let setCookie: string | null = null;
+  let minted: TokenFailure | "" = "";
   if (identity === null) {
-    const minted = mintToken(ring, deps.now, deps.random);
-    identity = minted.identity;
+    const token = mintToken(ring, deps.now, deps.random);
+    identity = token.identity;
+    minted = failure;
     counters.minted[failure]++;
-    setCookie = serializeUniqCookie(minted.value, settings.cookieDomain ?? registrableDomain(host), deps.now);
+    setCookie = serializeUniqCookie(token.value, settings.cookieDomain ?? registrableDomain(host), deps.now);
   }
   if (config === null) {
     counters.passThrough.noConfig++;
-    return { ...PASS, setCookie };
+    return { ...pass("pass-through:no-config"), setCookie, minted };
   }
   const e = enroll(identity, host, deps.now, config);
   if (e.skipped > 0) {
     counters.tooManyExperiments++;
     logOnce(`too-many:${host}`, deps.now, "warn", "enrollment.too_many_experiments", { host, live: e.live + e.skipped, evaluated: e.live, version: view.version });
   }
-  if (e.experiments.length > 0) counters.enrolledRequests++;
+  const enrolled = e.experiments.length;
+  if (enrolled > 0) counters.enrolledRequests++;
   else counters.unenrolledRequests++;
-  return { enrollments: encodePageHeader(e), timingPairs: encodeAllPairs(e), setCookie, split: e.live > 0, answer204: false };
+  return {
+    enrollments: encodePageHeader(e),
+    timingPairs: encodeAllPairs(e),
+    setCookie,
+    split: e.live > 0,
+    answer204: false,
+    outcome: enrolled > 0 ? "enrolled" : e.live > 0 ? "not-enrolled" : "no-live-experiments",
+    minted,
+    enrolled,
+  };
 }
 
 async function throughSplitCache(
@@ -169,7 +194,7 @@ async function throughSplitCache(
   host: string,
   enrollments: string,
   deps: RequestDeps,
-): Promise<Response> {
+): Promise<{ response: Response; result: "hit" | "miss" | "bypass" }> {
   const cache = deps.cache!;
   const keys = cacheKeys(url, host, enrollments);
   let hit: Response | null = null;
@@ -180,7 +205,7 @@ async function throughSplitCache(
   }
   if (hit !== null) {
     counters.cache.hit++;
-    return request.method === "HEAD" ? new Response(null, hit) : hit;
+    return { response: request.method === "HEAD" ? new Response(null, hit) : hit, result: "hit" };
   }
   counters.cache.miss++;
   const response = await fetchOrigin(request, target, headers, true, deps.now);
@@ -192,10 +217,10 @@ async function throughSplitCache(
         logOnce("cache-store", deps.now, "warn", "cache.store_failed", { error: e.message }),
       ),
     );
-  } else {
-    counters.cache.bypass++;
+    return { response, result: "miss" };
   }
-  return response;
+  counters.cache.bypass++;
+  return { response, result: "bypass" };
 }
 
 // Adds what the browser gets: the cookie, Server-Timing, and Vary without our token.
