@@ -1,0 +1,177 @@
+import type { ConfigChangeResult } from "./config-change.js";
+import type { ScaleResult } from "./config-scale.js";
+import type { LoadPhase } from "./load.js";
+import type { Spread } from "./stats.js";
+
+/**
+ * The bench's output: one JSON document (bench/results/latest.json) and a markdown
+ * rendering of every figure with PASS/MISS against each target (latest.md).
+ */
+
+export interface MicroRow {
+  readonly name: string;
+  readonly group: string;
+  readonly experiments: number | null;
+  readonly nodeNs: number | null;
+  readonly workerdNs: number | null;
+}
+
+export interface Target {
+  readonly id: string;
+  readonly what: string;
+  readonly target: string;
+  readonly value: string;
+  /** null: not measured in this run. */
+  readonly pass: boolean | null;
+}
+
+export interface BenchResults {
+  readonly date: string;
+  readonly mode: "full" | "quick";
+  readonly durationSeconds: number;
+  readonly environment: {
+    readonly node: string;
+    readonly workerd: string;
+    readonly workerdPackage: string;
+    readonly cpu: string;
+    readonly cores: number;
+    readonly loadGenerator: string;
+    readonly loadavgStart: number[];
+    readonly loadavgEnd: number[];
+    readonly git: { commit: string; subject: string; dirty: boolean; workerCommit: string | null };
+    readonly growthbook: { sdk: string; edge: string };
+  };
+  readonly bundle: { bytes: number; gzipBytes: number } | null;
+  readonly micro: MicroRow[];
+  readonly load: LoadPhase | null;
+  readonly configScale: ScaleResult[];
+  readonly configChange: ConfigChangeResult[];
+  readonly peers: { id: string; what: string; ratio: Spread }[];
+  readonly targets: Target[];
+  readonly notes: string[];
+}
+
+const f0 = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "–");
+const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : "–");
+const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : "–");
+const f3 = (n: number): string => (Number.isFinite(n) ? n.toFixed(3) : "–");
+const range = (s: Spread, f: (n: number) => string): string => (s.n > 1 ? `${f(s.min)}–${f(s.max)}` : "");
+const withRange = (s: Spread, f: (n: number) => string): string => (s.n > 1 ? `${f(s.median)} (${range(s, f)})` : f(s.median));
+
+/** Formats nanoseconds for humans (ns below 10 µs, µs above). */
+export function ns(v: number | null): string {
+  if (v === null || !Number.isFinite(v)) return "–";
+  if (v < 0) return "≈0";
+  return v >= 10_000 ? `${(v / 1000).toFixed(1)} µs` : `${Math.round(v).toLocaleString("en-US")} ns`;
+}
+
+const mark = (p: boolean | null): string => (p === null ? "–" : p ? "PASS" : "**MISS**");
+
+/** Renders the markdown report. */
+export function renderMarkdown(r: BenchResults): string {
+  const e = r.environment;
+  const out: string[] = [];
+  out.push(`# Edge Enrollment bench (${r.mode})`);
+  out.push("");
+  out.push(`- Date: ${r.date} (took ${Math.round(r.durationSeconds)} s)`);
+  out.push(`- Code: ${e.git.commit.slice(0, 10)} "${e.git.subject}"${e.git.dirty ? " (working tree had uncommitted changes)" : ""}; worker commit: ${e.git.workerCommit ?? "none yet (dist/worker.js is the placeholder)"}`);
+  out.push(`- Node ${e.node}; workerd ${e.workerd} (npm workerd ${e.workerdPackage}); ${e.cores} × ${e.cpu}`);
+  out.push(`- Load generator: ${e.loadGenerator}`);
+  out.push(`- GrowthBook: @growthbook/growthbook ${e.growthbook.sdk}, @growthbook/edge-cloudflare ${e.growthbook.edge}`);
+  out.push(`- Machine load (1-min loadavg): ${e.loadavgStart[0]} at start, ${e.loadavgEnd[0]} at end${r.load ? `; during load runs ${withRange(r.load.machine.loadavg1, f2)}, other processes (wrk included) used ${withRange(r.load.machine.otherCores, f2)} cores` : ""}`);
+  out.push("");
+
+  out.push("## Targets");
+  out.push("");
+  out.push("| target | goal | measured | result |");
+  out.push("|---|---|---|---|");
+  for (const t of r.targets) out.push(`| ${t.what} | ${t.target} | ${t.value} | ${mark(t.pass)} |`);
+  out.push("");
+
+  if (r.load) {
+    const l = r.load;
+    out.push("## Load: raw workerd on 127.0.0.1");
+    out.push("");
+    out.push(
+      `${l.generator}, ${l.connections} connections, ${l.rounds} round(s) of ${l.seconds} s per variant after a warm-up, variants rotated per round, ` +
+        `pass-through at the start and end of each round (its drift end/start: ${l.drift.map(f3).join(", ") || "–"}). ` +
+        `Medians over rounds, min–max in brackets. Ratio = req/s ÷ the same round's pass-through (mean of its two runs); ` +
+        `CPU = workerd user+system CPU per request from /proc/PID/stat; Δ CPU = minus the pass-through's.`,
+    );
+    out.push("");
+    out.push("| variant | experiments | visitor | req/s | ratio to pass-through | workerd CPU µs/req | Δ CPU µs/req | p50 ms | p99 ms | errors |");
+    out.push("|---|---|---|---|---|---|---|---|---|---|");
+    for (const s of l.summaries) {
+      out.push(
+        `| ${s.label}${s.diagnostic ? ` (diagnostic: ${s.diagnostic})` : ""} | ${s.experiments ?? "–"} | ${s.visitor ?? "–"} | ${withRange(s.rps, f0)} | ${withRange(s.ratio, f3)} | ${withRange(s.cpuUsPerReq, f1)} | ` +
+          `${s.kind === "passthrough" ? "0" : withRange(s.cpuOverPassUs, f1)} | ${f2(s.p50Ms.median)} | ${f2(s.p99Ms.median)} | ${s.errors} |`,
+      );
+    }
+    out.push("");
+    if (r.peers.length > 0) {
+      out.push("Head to head (paired within each round, returning visitors):");
+      out.push("");
+      out.push("| comparison | throughput ratio |");
+      out.push("|---|---|");
+      for (const p of r.peers) out.push(`| ${p.what} | ${withRange(p.ratio, f2)} × |`);
+      out.push("");
+    }
+    out.push("Sanity checks (one request per variant before the load):");
+    out.push("");
+    for (const c of l.checks) out.push(`- ${c.ok ? "ok" : "**FAILED**"} ${c.variant}: ${c.detail}`);
+    out.push("");
+  }
+
+  if (r.micro.length > 0) {
+    out.push("## Micro: the core per operation");
+    out.push("");
+    out.push("Node: vitest bench, median per call ÷ batch. workerd: the same closures run K times in one request, timed from outside, minus an empty loop of K.");
+    out.push("");
+    out.push("| operation | Node | workerd |");
+    out.push("|---|---|---|");
+    for (const m of r.micro) out.push(`| ${m.name} | ${ns(m.nodeNs)} | ${ns(m.workerdNs)} |`);
+    out.push("");
+  }
+
+  if (r.configScale.length > 0) {
+    out.push("## Config scale: parseConfigText (parse + validate + compile), Node");
+    out.push("");
+    out.push("| experiments × hosts | JSON size | time (median, min–max) | heap retained | heap growth during parse |");
+    out.push("|---|---|---|---|---|");
+    for (const c of r.configScale) {
+      out.push(
+        `| ${c.experiments} × ${c.hosts} | ${(c.textBytes / 1024).toFixed(0)} KiB | ${f2(c.ms)} ms (${f2(c.msMin)}–${f2(c.msMax)}) | ` +
+          `${(c.retainedBytes / 1048576).toFixed(2)} MiB | ${(c.transientBytes / 1048576).toFixed(2)} MiB |`,
+      );
+    }
+    out.push("");
+  }
+
+  if (r.configChange.length > 0) {
+    out.push("## Config change on the request path (workerd, sequential requests)");
+    out.push("");
+    out.push("| new config | steady request | slowest request after the change | extra | change → first response using it | requests until then |");
+    out.push("|---|---|---|---|---|---|");
+    for (const c of r.configChange) {
+      out.push(
+        `| ${c.experiments} × ${c.hosts} | ${f2(c.steadyMs)} ms | ${f2(c.worstMs)} ms | ${f2(c.extraMs)} ms | ` +
+          `${c.adopted ? `${f0(c.adoptionMs)} ms` : "not adopted"} | ${c.adopted ? c.requestsUntilAdoption : "–"} |`,
+      );
+    }
+    out.push("");
+  }
+
+  if (r.bundle) {
+    out.push("## Bundle");
+    out.push("");
+    out.push(`dist/worker.js: ${(r.bundle.bytes / 1024).toFixed(1)} KiB, ${(r.bundle.gzipBytes / 1024).toFixed(1)} KiB gzipped (level 9).`);
+    out.push("");
+  }
+  if (r.notes.length > 0) {
+    out.push("## Notes");
+    out.push("");
+    for (const n of r.notes) out.push(`- ${n}`);
+    out.push("");
+  }
+  return out.join("\n");
+}

@@ -1,0 +1,151 @@
+/**
+ * Where does the time go? `npx tsx bench/profile.ts [--variant=ours-10-returning]
+ * [--seconds=5]` serves the same workers as the bench (raw workerd with --inspector-addr),
+ * puts the variant under wrk load, records a V8 CPU profile of its isolate over the
+ * Chrome DevTools protocol, writes bench/results/tmp/<variant>.cpuprofile (open it in
+ * Chrome DevTools) and prints the functions with the most self time.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { mintDevToken } from "./lib/fixtures.js";
+import { closeProbes } from "./lib/http.js";
+import { pickLoadGenerator, runLoad } from "./lib/loadgen.js";
+import { startMissCache } from "./lib/miss-cache.js";
+import { startOrigin } from "./lib/origin.js";
+import { onCleanup, stopAll } from "./lib/processes.js";
+import { prepareSetup } from "./lib/setup.js";
+import { freePort, ROOT, startWorkerd, writeCapnpConfig } from "./lib/workerd.js";
+
+// Node 20 needs a flag for the global WebSocket: re-run ourselves with it.
+if (typeof WebSocket === "undefined") {
+  const r = spawnSync(process.execPath, ["--experimental-websocket", "--import", "tsx", ...process.argv.slice(1)], { stdio: "inherit" });
+  process.exit(r.status ?? 1);
+}
+
+const argv = process.argv.slice(2);
+const flag = (name: string): string | undefined => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const variantId = flag("variant") ?? "ours-10-returning";
+const seconds = Number(flag("seconds") ?? 5);
+const TMP = join(ROOT, "bench/results/tmp");
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+/** A tiny Chrome DevTools protocol client. */
+async function connect(url: string): Promise<{ send: (method: string, params?: object) => Promise<unknown>; close: () => void }> {
+  const ws = new WebSocket(url);
+  await new Promise<void>((resolve, reject) => {
+    ws.addEventListener("open", () => resolve());
+    ws.addEventListener("error", () => reject(new Error(`cannot connect to ${url}`)));
+  });
+  let next = 1;
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  ws.addEventListener("message", (ev) => {
+    const msg = JSON.parse(String(ev.data)) as { id?: number; result?: unknown; error?: { message: string } };
+    if (msg.id === undefined) return;
+    const p = pending.get(msg.id);
+    pending.delete(msg.id);
+    if (msg.error) p?.reject(new Error(msg.error.message));
+    else p?.resolve(msg.result);
+  });
+  return {
+    send: (method, params = {}) =>
+      new Promise((resolve, reject) => {
+        const id = next++;
+        pending.set(id, { resolve, reject });
+        ws.send(JSON.stringify({ id, method, params }));
+      }),
+    close: () => ws.close(),
+  };
+}
+
+/** Self and total (inclusive) share of samples per function, largest first. */
+function summarise(profile: Profile, limit = 45): string {
+  const total = (profile.samples ?? []).length || 1;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const keyOf = (n: ProfileNode): string => {
+    const f = n.callFrame;
+    const file = f.url.split("/").pop() ?? "";
+    return `${f.functionName || "(anonymous)"}  ${file}${file ? `:${f.lineNumber + 1}` : ""}`;
+  };
+  const self = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  // Inclusive time: walk the tree, counting each function once per stack (recursion).
+  const walk = (id: number, onStack: Set<string>): number => {
+    const n = byId.get(id)!;
+    const key = keyOf(n);
+    let sum = n.hitCount ?? 0;
+    self.set(key, (self.get(key) ?? 0) + sum);
+    const added = !onStack.has(key);
+    if (added) onStack.add(key);
+    for (const c of n.children ?? []) sum += walk(c, onStack);
+    if (added) {
+      onStack.delete(key);
+      inclusive.set(key, (inclusive.get(key) ?? 0) + sum);
+    }
+    return sum;
+  };
+  const root = profile.nodes[0];
+  if (root) walk(root.id, new Set());
+  const pct = (v: number): string => `${((v / total) * 100).toFixed(1).padStart(5)} %`;
+  const rows = [...inclusive.entries()].filter(([k]) => k !== keyOf(root!)).sort((a, b) => b[1] - a[1]).slice(0, limit);
+  return ["  total     self  function", ...rows.map(([k, v]) => `${pct(v)}  ${pct(self.get(k) ?? 0)}  ${k}`)].join("\n");
+}
+
+async function main(): Promise<void> {
+  mkdirSync(TMP, { recursive: true });
+  const origin = await startOrigin();
+  onCleanup(() => origin.close());
+  const cache = await startMissCache();
+  onCleanup(() => cache.close());
+  const setup = await prepareSetup(TMP, origin, mintDevToken());
+  const variant = setup.variants.find((v) => v.id === variantId);
+  if (!variant) throw new Error(`no variant ${variantId}; one of: ${setup.variants.map((v) => v.id).join(", ")}`);
+  const service = setup.services.find((s) => s.port === variant.port)!;
+  const capnp = join(TMP, "profile.capnp");
+  writeCapnpConfig(capnp, TMP, [service], cache.address);
+  const inspectorPort = await freePort();
+  const workerd = await startWorkerd(capnp, [service.port], [`--inspector-addr=127.0.0.1:${inspectorPort}`]);
+  onCleanup(() => workerd.stop());
+  const gen = pickLoadGenerator(flag("loadgen")).name;
+  const spec = { port: variant.port, path: "/wiki/Main_Page", headers: variant.headers, connections: 16 };
+  await runLoad(gen, { ...spec, seconds: 2 });
+
+  const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as { webSocketDebuggerUrl: string; title?: string; id: string }[];
+  const target = targets.find((t) => (t.title ?? t.id).includes(service.name)) ?? targets[0];
+  if (!target) throw new Error("workerd lists no inspector targets");
+  const cdp = await connect(target.webSocketDebuggerUrl.replace("localhost", "127.0.0.1"));
+  await cdp.send("Profiler.enable");
+  await cdp.send("Profiler.setSamplingInterval", { interval: 50 });
+  await cdp.send("Profiler.start");
+  const load = await runLoad(gen, { ...spec, seconds });
+  const { profile } = (await cdp.send("Profiler.stop")) as { profile: Profile };
+  cdp.close();
+  const file = join(TMP, `${variantId}.cpuprofile`);
+  writeFileSync(file, JSON.stringify(profile));
+  console.log(`${variantId}: ${load.rps.toFixed(0)} req/s under the profiler; profile written to ${file}\n`);
+  console.log("share of samples (total = with callees, self = in the function itself):");
+  console.log(summarise(profile));
+}
+
+try {
+  await main();
+} catch (e) {
+  console.error(`profile failed: ${(e as Error).stack ?? String(e)}`);
+  process.exitCode = 1;
+} finally {
+  closeProbes();
+  await stopAll();
+}

@@ -1,0 +1,293 @@
+/**
+ * `npm run bench` / `npm run bench:quick`: what does enrollment cost compared with not
+ * enrolling at all, and compared with what a site would otherwise pick? Runs, in order:
+ * bundle size, config scale (Node), the core micro-benchmarks (Node via vitest bench, then
+ * inside workerd), the load comparison on raw workerd, and the cost of a config change on
+ * the request path; writes bench/results/latest.{json,md}. See bench/README.md.
+ *
+ * Flags: --quick (CI-sized: ~3 s runs, 1 round, no diagnostics),
+ * --only=bundle,scale,micro,load,change, --seconds=N, --rounds=N, --loadgen=autocannon,
+ * --diagnostics / --no-diagnostics (cost-attribution variants; default on in full runs). Every process it starts is stopped at the
+ * end, on errors and on Ctrl-C.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { runConfigChange, type ConfigChangeResult } from "./lib/config-change.js";
+import type { ScaleResult } from "./lib/config-scale.js";
+import { mintDevToken } from "./lib/fixtures.js";
+import { closeProbes } from "./lib/http.js";
+import { checkVariants, pairedRatio, runLoadPhase, visitorHeaders, type LoadPhase } from "./lib/load.js";
+import { pickLoadGenerator } from "./lib/loadgen.js";
+import { loadavg } from "./lib/machine.js";
+import { runWorkerdMicro, type MicroResult } from "./lib/micro-workerd.js";
+import { nsPerOp } from "./lib/ns-reporter.js";
+import { startMissCache } from "./lib/miss-cache.js";
+import { startOrigin } from "./lib/origin.js";
+import { collectOutput, onCleanup, startProcess, stopAll, waitForExit } from "./lib/processes.js";
+import { renderMarkdown, ns, type BenchResults, type MicroRow, type Target } from "./lib/report.js";
+import { CHANGE_REFRESH_MS, DIST, EXPERIMENTS, prepareSetup } from "./lib/setup.js";
+import { ROOT, startWorkerd, workerdVersion, writeCapnpConfig } from "./lib/workerd.js";
+import type { Spread } from "./lib/stats.js";
+
+const PHASES = ["bundle", "scale", "micro", "load", "change"] as const;
+type Phase = (typeof PHASES)[number];
+
+const argv = process.argv.slice(2);
+const flag = (name: string): string | undefined => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const quick = argv.includes("--quick");
+const only = new Set<Phase>((flag("only")?.split(",") as Phase[] | undefined) ?? PHASES);
+const seconds = Number(flag("seconds") ?? (quick ? 3 : 10));
+const rounds = Number(flag("rounds") ?? (quick ? 1 : 3));
+const warmupSeconds = quick ? 0 : 1;
+// Cost-attribution variants: on in full runs, off in quick ones (--diagnostics / --no-diagnostics).
+const diagnostics = argv.includes("--diagnostics") || (!quick && !argv.includes("--no-diagnostics"));
+
+const RESULTS = join(ROOT, "bench/results");
+const TMP = join(RESULTS, "tmp");
+
+const log = (line: string): void => console.log(line);
+
+function git(...args: string[]): string {
+  try {
+    return execFileSync("git", args, { cwd: ROOT, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+  } catch {
+    return "";
+  }
+}
+
+function packageVersion(name: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
+  } catch {
+    return "unknown";
+  }
+}
+
+async function microNode(): Promise<Map<string, number>> {
+  const out = join(TMP, "core-node.json");
+  const child = startProcess(join(ROOT, "node_modules/.bin/vitest"), ["bench", "--run", "--config", "bench/vitest.bench.config.ts", "--outputJson", out], {
+    cwd: ROOT,
+    env: { ...process.env, BENCH_QUICK: quick ? "1" : "0", FORCE_COLOR: "0" },
+  });
+  const output = collectOutput(child);
+  const code = await waitForExit(child, "vitest bench", true);
+  writeFileSync(join(TMP, "core-node.log"), output.stdout() + output.stderr());
+  if (code !== 0) throw new Error(`vitest bench failed (${code}):\n${(output.stdout() + output.stderr()).slice(-3000)}`);
+  const json = JSON.parse(readFileSync(out, "utf8")) as { files: { groups: { benchmarks: { name: string; median: number }[] }[] }[] };
+  const map = new Map<string, number>();
+  for (const f of json.files) for (const g of f.groups) for (const b of g.benchmarks) map.set(b.name.replace(/ \[×\d+\]$/, ""), nsPerOp(b.name, b.median));
+  return map;
+}
+
+async function configScale(): Promise<ScaleResult[]> {
+  const child = startProcess(process.execPath, ["--expose-gc", "--import", "tsx", "bench/lib/config-scale.ts", ...(quick ? ["--quick"] : [])], { cwd: ROOT });
+  const output = collectOutput(child);
+  const code = await waitForExit(child, "config-scale", true);
+  if (code !== 0) throw new Error(`config-scale failed (${code}):\n${output.stderr().slice(-3000)}`);
+  return JSON.parse(output.stdout()) as ScaleResult[];
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  mkdirSync(TMP, { recursive: true });
+  if (!existsSync(DIST)) throw new Error("dist/worker.js is missing: run `npm run build` (npm run bench does)");
+  const loadGen = pickLoadGenerator(flag("loadgen"));
+  const workerCommit = git("log", "--format=%h %s", "--grep=^worker:", "-n", "1") || null;
+  const notes: string[] = [];
+  const loadavgStart = loadavg();
+  log(`bench: ${quick ? "quick" : "full"} run; phases ${[...only].join(", ")}; loadavg ${loadavgStart.join(" ")}`);
+  if (!workerCommit) notes.push("No `worker:` commit yet: dist/worker.js is the placeholder pass-through, so the enrollment figures only exercise the plumbing.");
+
+  // 1. Bundle size.
+  let bundle: BenchResults["bundle"] = null;
+  if (only.has("bundle")) {
+    const bytes = readFileSync(DIST);
+    bundle = { bytes: bytes.length, gzipBytes: gzipSync(bytes, { level: 9 }).length };
+    log(`bundle: dist/worker.js ${bytes.length} B, ${bundle.gzipBytes} B gzipped`);
+  }
+
+  // 2. Config scale, in its own Node process (--expose-gc for heap figures).
+  let scale: ScaleResult[] = [];
+  if (only.has("scale")) {
+    log("config scale: parseConfigText of 10/100/1000 experiments × 20 hosts …");
+    scale = await configScale();
+    for (const s of scale) log(`  ${s.experiments} × ${s.hosts}: ${s.ms.toFixed(2)} ms, retained ${(s.retainedBytes / 1048576).toFixed(2)} MiB`);
+  }
+
+  // 3. Micro in Node.
+  let nodeMicro = new Map<string, number>();
+  if (only.has("micro")) {
+    log("micro (Node, vitest bench) …");
+    nodeMicro = await microNode();
+  }
+
+  // 4. workerd: bundle the bench workers, one config, one process.
+  let workerdMicro: MicroResult[] = [];
+  let load: LoadPhase | null = null;
+  let change: ConfigChangeResult[] = [];
+  let peers: BenchResults["peers"] = [];
+  const needWorkerd = only.has("micro") || only.has("load") || only.has("change");
+  if (needWorkerd) {
+    const origin = await startOrigin();
+    onCleanup(() => origin.close());
+    const cache = await startMissCache();
+    onCleanup(() => cache.close());
+    const token = mintDevToken();
+    const { services, variants, microPort, changePort } = await prepareSetup(TMP, origin, token, diagnostics);
+    const capnp = join(TMP, "bench.capnp");
+    writeCapnpConfig(capnp, TMP, services, cache.address);
+    log(`workerd: ${services.length} services on 127.0.0.1, origin ${origin.url}`);
+    const workerd = await startWorkerd(capnp, services.map((s) => s.port));
+    onCleanup(() => workerd.stop());
+    onCleanup(() => writeFileSync(join(TMP, "workerd.log"), workerd.log()));
+
+    if (only.has("micro")) {
+      log("micro (workerd) …");
+      workerdMicro = await runWorkerdMicro(microPort, quick);
+    }
+
+    if (only.has("load")) {
+      log(`load: ${loadGen.name}, ${variants.length} variants, ${rounds} round(s) × ${seconds} s`);
+      const checks = await checkVariants(variants, origin, () => cache.lookups());
+      for (const c of checks) log(`  check ${c.ok ? "ok    " : "FAILED"} ${c.variant}: ${c.detail}`);
+      const phase = await runLoadPhase(workerd, origin, variants, {
+        generator: loadGen.name,
+        generatorLabel: `${loadGen.version} (-t1 -c16)`,
+        seconds,
+        warmupSeconds,
+        rounds,
+        connections: 16,
+        log,
+      });
+      load = { ...phase, checks };
+      peers = EXPERIMENTS.flatMap((n) => [
+        { id: `vs-gb-edge-${n}`, what: `edge enrollment ÷ GrowthBook edge worker, ${n} experiments`, ratio: pairedRatio(phase, `ours-${n}-returning`, `gb-edge-${n}`) },
+        { id: `vs-gb-direct-${n}`, what: `edge enrollment ÷ assignment-only peer, ${n} experiments`, ratio: pairedRatio(phase, `ours-${n}-returning`, `gb-direct-${n}`) },
+      ]);
+    }
+
+    if (only.has("change")) {
+      log("config change (workerd) …");
+      change = await runConfigChange(changePort, visitorHeaders("ours-returning", token), CHANGE_REFRESH_MS, quick);
+      for (const c of change) log(`  ${c.experiments} × ${c.hosts}: steady ${c.steadyMs.toFixed(2)} ms, worst ${c.worstMs.toFixed(2)} ms, adopted ${c.adopted ? `after ${c.adoptionMs.toFixed(0)} ms` : "never"}`);
+    }
+  }
+
+  // Merge micro rows (same case names in both runtimes).
+  const micro: MicroRow[] = [];
+  const names = new Set([...nodeMicro.keys(), ...workerdMicro.map((m) => m.name)]);
+  for (const name of names) {
+    const w = workerdMicro.find((m) => m.name === name);
+    micro.push({ name, group: w?.group ?? "", experiments: w?.experiments ?? null, nodeNs: nodeMicro.get(name) ?? null, workerdNs: w?.ns ?? null });
+  }
+
+  const targets = computeTargets({ micro, load, peers, scale, bundle });
+  const results: BenchResults = {
+    date: new Date().toISOString(),
+    mode: quick ? "quick" : "full",
+    durationSeconds: (Date.now() - started) / 1000,
+    environment: {
+      node: process.version,
+      workerd: workerdVersion(),
+      workerdPackage: packageVersion("workerd"),
+      cpu: cpus()[0]?.model ?? "unknown",
+      cores: cpus().length,
+      loadGenerator: load ? load.generator : loadGen.version,
+      loadavgStart,
+      loadavgEnd: loadavg(),
+      git: {
+        commit: git("rev-parse", "HEAD"),
+        subject: git("log", "-1", "--format=%s"),
+        dirty: git("status", "--porcelain", "--", "src", "worker") !== "",
+        workerCommit,
+      },
+      growthbook: { sdk: packageVersion("@growthbook/growthbook"), edge: packageVersion("@growthbook/edge-cloudflare") },
+    },
+    bundle,
+    micro,
+    load,
+    configScale: scale,
+    configChange: change,
+    peers,
+    targets,
+    notes: [
+      ...notes,
+      "Absolute req/s depend on what else runs on this 2-core machine; compare ratios within a round.",
+      "Micro figures are ns per operation; the enrollment rows are the whole per-request core (token check + enrollment + header strings).",
+    ],
+  };
+  writeFileSync(join(RESULTS, "latest.json"), JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(join(RESULTS, "latest.md"), renderMarkdown(results));
+  log("");
+  log(renderMarkdown(results).split("\n## Load")[0]!);
+  log(`wrote bench/results/latest.json and latest.md (${Math.round(results.durationSeconds)} s)`);
+}
+
+function computeTargets(r: {
+  micro: MicroRow[];
+  load: LoadPhase | null;
+  peers: BenchResults["peers"];
+  scale: ScaleResult[];
+  bundle: BenchResults["bundle"];
+}): Target[] {
+  const t: Target[] = [];
+  const microCase = (n: number): MicroRow | undefined => r.micro.find((m) => m.name.startsWith(`enroll page, ${n} exp`));
+  for (const [n, limit] of [
+    [10, 3000],
+    [100, 20000],
+  ] as const) {
+    const m = microCase(n);
+    const v = m?.workerdNs ?? null;
+    t.push({
+      id: `core-${n}`,
+      what: `core per page request in workerd, ${n} experiments (verify + enroll + headers)`,
+      target: `≤ ${ns(limit)}`,
+      value: v === null ? "not measured" : `${ns(v)} (Node ${ns(m?.nodeNs ?? null)})`,
+      pass: v === null ? null : v <= limit,
+    });
+  }
+  const ratio = (id: string): Spread | undefined => r.load?.summaries.find((s) => s.id === id)?.ratio;
+  const fmt = (s: Spread | undefined, unit = "×"): string => (s && s.n > 0 ? `${s.median.toFixed(3)} ${unit}${s.n > 1 ? ` (${s.min.toFixed(3)}–${s.max.toFixed(3)})` : ""}` : "not measured");
+  for (const [id, what, limit] of [
+    ["ours-10-returning", "returning visitors, 10 experiments: throughput vs pass-through", 0.9],
+    ["ours-100-returning", "returning visitors, 100 experiments: throughput vs pass-through", 0.75],
+    ["ours-10-first", "first visits, 10 experiments: throughput vs pass-through", 0.85],
+  ] as const) {
+    const s = ratio(id);
+    t.push({ id, what, target: `≥ ${limit.toFixed(2)} ×`, value: fmt(s), pass: s && s.n > 0 ? s.median >= limit : null });
+  }
+  const edge = r.peers.find((p) => p.id === "vs-gb-edge-10")?.ratio;
+  t.push({ id: "vs-gb-edge-10", what: "throughput vs GrowthBook edge worker, 10 experiments", target: "≥ 7 ×", value: fmt(edge), pass: edge && edge.n > 0 ? edge.median >= 7 : null });
+  const direct = r.peers.find((p) => p.id === "vs-gb-direct-10")?.ratio;
+  t.push({ id: "vs-gb-direct-10", what: "throughput vs assignment-only peer, 10 experiments", target: "> 1 ×", value: fmt(direct), pass: direct && direct.n > 0 ? direct.median > 1 : null });
+  const big = r.scale.find((s) => s.experiments === 1000 && s.hosts === 20);
+  t.push({ id: "compile-time", what: "compile 1,000 experiments × 20 hosts: time", target: "≤ 50 ms", value: big ? `${big.ms.toFixed(1)} ms` : "not measured", pass: big ? big.ms <= 50 : null });
+  t.push({
+    id: "compile-memory",
+    what: "compile 1,000 experiments × 20 hosts: heap retained",
+    target: "≤ 20 MiB",
+    value: big ? `${(big.retainedBytes / 1048576).toFixed(1)} MiB (growth during parse ${(big.transientBytes / 1048576).toFixed(1)} MiB)` : "not measured",
+    pass: big ? big.retainedBytes <= 20 * 1048576 : null,
+  });
+  t.push({
+    id: "bundle",
+    what: "dist/worker.js gzipped",
+    target: "≤ 64 KiB",
+    value: r.bundle ? `${(r.bundle.gzipBytes / 1024).toFixed(1)} KiB` : "not measured",
+    pass: r.bundle ? r.bundle.gzipBytes <= 65536 : null,
+  });
+  return t;
+}
+
+try {
+  await main();
+} catch (e) {
+  console.error(`bench failed: ${(e as Error).stack ?? String(e)}`);
+  process.exitCode = 1;
+} finally {
+  closeProbes();
+  await stopAll();
+}

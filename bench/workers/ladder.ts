@@ -1,0 +1,53 @@
+import { Hono } from "hono";
+import { originUrl } from "./runtime.js";
+
+/**
+ * Diagnostic pass-throughs that add, one at a time, the platform operations a worker like
+ * ours performs, so the bench can put a price on each inside workerd (STEP binding):
+ *   copy-headers   copy the request headers into a new Headers, fetch with an init object
+ *   wrap-response  + re-wrap the origin's response to set Vary and Server-Timing
+ *   cache-lookup   + one Cache API match (a miss) before the origin fetch
+ *   hono           wrap-response inside a Hono app (app.all("*"))
+ * No enrollment logic at all: the difference to the plain pass-through is platform cost.
+ */
+
+type Env = Record<string, unknown>;
+
+async function wrapped(request: Request, env: Env, lookup: boolean): Promise<Response> {
+  const headers = new Headers(request.headers);
+  headers.set("x-experiment-enrollments", "bench_experiment_001=control;");
+  if (lookup) {
+    const hit = await caches.default.match(`https://en.wikipedia.org/__bench-cache${new URL(request.url).pathname}`);
+    if (hit) return hit;
+  }
+  const response = await fetch(originUrl(env["ORIGIN_URL"] as string, request.url), { method: request.method, headers, redirect: "manual" });
+  const out = new Response(response.body, response);
+  out.headers.set("vary", "Accept-Encoding");
+  out.headers.set("server-timing", 'WMF-Uniq;desc="bench_experiment_001=control;"');
+  return out;
+}
+
+const app = new Hono<{ Bindings: Env }>();
+app.all("*", (c) => wrapped(c.req.raw, c.env, false));
+
+declare const caches: { default: { match(key: string): Promise<Response | undefined> } };
+
+export default {
+  async fetch(request: Request, env: Env, ctx: unknown): Promise<Response> {
+    switch (env["STEP"]) {
+      case "copy-headers": {
+        const headers = new Headers(request.headers);
+        headers.set("x-experiment-enrollments", "bench_experiment_001=control;");
+        return fetch(originUrl(env["ORIGIN_URL"] as string, request.url), { method: request.method, headers, redirect: "manual" });
+      }
+      case "wrap-response":
+        return wrapped(request, env, false);
+      case "cache-lookup":
+        return wrapped(request, env, true);
+      case "hono":
+        return app.fetch(request, env, ctx as never);
+      default:
+        return new Response(`unknown STEP ${String(env["STEP"])}\n`, { status: 500 });
+    }
+  },
+};
