@@ -13,7 +13,7 @@ import { logOnce } from "./log.js";
 import { recordRequest } from "./metrics.js";
 import { fetchOrigin, originUrl, stripHopByHop } from "./origin.js";
 import { getSettings, type Settings } from "./settings.js";
-import { cacheKeys, isStorable, lookup, store } from "./split-cache.js";
+import { isStorable, lookup, store } from "./split-cache.js";
 
 /**
  * The request path: strip what a client could spoof, identify, enroll, proxy, and dress
@@ -196,10 +196,9 @@ async function throughSplitCache(
   deps: RequestDeps,
 ): Promise<{ response: Response; result: "hit" | "miss" | "bypass" }> {
   const cache = deps.cache!;
-  const keys = cacheKeys(url, host, enrollments);
   let hit: Response | null = null;
   try {
-    hit = await lookup(cache, keys);
+    hit = await lookup(cache, url, host, enrollments, headers);
   } catch (e) {
     logOnce("cache-lookup", deps.now, "warn", "cache.lookup_failed", { error: (e as Error).message });
   }
@@ -213,7 +212,7 @@ async function throughSplitCache(
     const vary = rewriteVary(response.headers.get("vary"));
     counters.cache.stored++;
     deps.waitUntil(
-      store(cache, keys, response.clone(), vary.variesOnEnrollments, vary.value).catch((e: Error) =>
+      store(cache, url, host, enrollments, headers, response.clone(), vary.value).catch((e: Error) =>
         logOnce("cache-store", deps.now, "warn", "cache.store_failed", { error: e.message }),
       ),
     );

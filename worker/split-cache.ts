@@ -3,36 +3,75 @@ import { sipHash128 } from "../src/siphash.js";
 
 /**
  * The enrollment-aware cache (DESIGN §5). Cloudflare's cache keys on the URL and ignores
- * `Vary`, so responses the origin varies on `X-Experiment-Enrollments` are kept here, in
- * the Cache API, under a key that includes the enrollment string: a visitor is only ever
- * served the copy made for exactly their enrollments, and unenrolled visitors share one.
+ * `Vary`, so on hosts with live experiments the worker keeps responses in the Cache API
+ * itself and honours `Vary` the way an HTTP cache (and the Varnish it replaces) does:
+ * a response that varies on `X-Experiment-Enrollments` is kept per enrollment string
+ * (unenrolled visitors share one copy), and one that also varies on a request header
+ * (say `Cookie`) is kept per value of that header as the origin saw it. A visitor is only
+ * ever served a copy made for exactly their inputs.
  *
- * Like Varnish's vary handling, the shared key holds either the response itself (the
- * origin does not vary it) or a small marker saying "this URL varies: look up the variant
- * key". A lookup costs one match for unvaried URLs and two for varied ones.
+ * The shared key holds either the response itself (the origin varies on nothing we key) or
+ * a small marker naming what it varies on; a lookup costs one match for unvaried URLs and
+ * two for varied ones. `Accept-Encoding` is left to the platform, which decompresses and
+ * re-encodes per client.
  */
 
-const MARKER = "x-edge-enrollment-variants";
+export const ENROLLMENTS_TOKEN = "x-experiment-enrollments";
+const MARKER = "x-edge-enrollment-vary";
 const textEncoder = new TextEncoder();
-// Public, fixed key: the digest only shortens the enrollment string into a key.
+// Public, fixed key: the digest only shortens the inputs into a key.
 const KEY_DIGEST_KEY = textEncoder.encode("ee-cache-key-v1!");
 const STORABLE_STATUS = new Set([200, 203, 301, 404, 410]);
 
-/** Cache keys, versioned in the path so a change of scheme never reads old entries. */
-export function cacheKeys(url: URL, host: string, enrollments: string): { shared: string; variant: string } {
-  const base = `https://${host}/__edge-enrollment-cache/v1`;
-  const rest = url.pathname + url.search;
-  const digest = enrollments === "" ? "none" : encodeBase64url(sipHash128(KEY_DIGEST_KEY, textEncoder.encode(enrollments)));
-  return { shared: `${base}/shared${rest}`, variant: `${base}/e/${digest}${rest}` };
+/** Where a URL's entries live; versioned in the path so a change of scheme never reads old entries. */
+export function cacheBase(host: string): string {
+  return `https://${host}/__edge-enrollment-cache/v1`;
 }
 
-/** A cached response for these keys, or null. */
-export async function lookup(cache: Cache, keys: { shared: string; variant: string }): Promise<Response | null> {
-  const shared = await cache.match(keys.shared);
+/** The shared key of a URL (response or marker). */
+export function sharedKey(url: URL, host: string): string {
+  return `${cacheBase(host)}/shared${url.pathname}${url.search}`;
+}
+
+/**
+ * The variant key for the names a response varies on (lower-case, our token included when
+ * it varies on enrollments): a digest of the enrollment string and each named request
+ * header's value.
+ */
+export function variantKey(url: URL, host: string, varyNames: readonly string[], enrollments: string, headers: Headers): string {
+  let input = "";
+  for (const name of varyNames) {
+    const value = name === ENROLLMENTS_TOKEN ? enrollments : headers.get(name);
+    input += `${name}\u0000${value === null ? "\u0001" : value}\u0000`;
+  }
+  const digest = encodeBase64url(sipHash128(KEY_DIGEST_KEY, textEncoder.encode(input)));
+  return `${cacheBase(host)}/v/${digest}${url.pathname}${url.search}`;
+}
+
+/**
+ * The request-header names a response varies on that the cache must key, sorted and
+ * lower-cased (Accept-Encoding excluded); null for `Vary: *` (never cacheable).
+ */
+export function keyedVaryNames(vary: string | null): string[] | null {
+  if (vary === null) return [];
+  const names = new Set<string>();
+  for (const token of vary.split(",")) {
+    const t = token.trim().toLowerCase();
+    if (t === "*") return null;
+    if (t !== "" && t !== "accept-encoding") names.add(t);
+  }
+  return [...names].sort();
+}
+
+/** A cached response for this request, or null. */
+export async function lookup(cache: Cache, url: URL, host: string, enrollments: string, headers: Headers): Promise<Response | null> {
+  const shared = await cache.match(sharedKey(url, host));
   if (!shared) return null;
-  if (!shared.headers.has(MARKER)) return shared;
+  const marker = shared.headers.get(MARKER);
+  if (marker === null) return shared;
   await shared.body?.cancel();
-  return (await cache.match(keys.variant)) ?? null;
+  const names = marker === "" ? [] : marker.split(",");
+  return (await cache.match(variantKey(url, host, names, enrollments, headers))) ?? null;
 }
 
 /**
@@ -46,28 +85,31 @@ export function isStorable(response: Response): boolean {
   if (/(^|[\s,])(private|no-store|no-cache)([\s,=]|$)/.test(cc)) return false;
   const age = /(?:^|[\s,])s-maxage\s*=\s*"?(\d+)/.exec(cc) ?? /(?:^|[\s,])max-age\s*=\s*"?(\d+)/.exec(cc);
   if (!age || Number(age[1]) <= 0) return false;
-  return !/(^|,)\s*\*\s*(,|$)/.test(response.headers.get("vary") ?? "");
+  return keyedVaryNames(response.headers.get("vary")) !== null;
 }
 
 /**
- * Stores a storable response: varied ones under the variant key (with our token already
- * removed from `Vary`) plus a marker under the shared key; unvaried ones under the shared
- * key. Returns the promise for waitUntil.
+ * Stores a storable response: under its variant key plus a marker under the shared key
+ * when it varies on anything we key, else under the shared key. The stored copy's `Vary`
+ * no longer names our token. Returns the promise for waitUntil.
  */
 export function store(
   cache: Cache,
-  keys: { shared: string; variant: string },
+  url: URL,
+  host: string,
+  enrollments: string,
+  headers: Headers,
   response: Response,
-  varied: boolean,
   varyWithoutUs: string | null,
 ): Promise<unknown> {
+  const names = keyedVaryNames(response.headers.get("vary")) ?? [];
   const copy = new Response(response.body, response);
-  if (!varied) return cache.put(keys.shared, copy);
   if (varyWithoutUs === null) copy.headers.delete("vary");
   else copy.headers.set("vary", varyWithoutUs);
+  if (names.length === 0) return cache.put(sharedKey(url, host), copy);
   const marker = new Response(null, {
     status: 200,
-    headers: { [MARKER]: "1", "cache-control": response.headers.get("cache-control") ?? "" },
+    headers: { [MARKER]: names.join(","), "cache-control": response.headers.get("cache-control") ?? "" },
   });
-  return Promise.all([cache.put(keys.variant, copy), cache.put(keys.shared, marker)]);
+  return Promise.all([cache.put(variantKey(url, host, names, enrollments, headers), copy), cache.put(sharedKey(url, host), marker)]);
 }

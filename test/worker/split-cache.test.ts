@@ -26,10 +26,7 @@ let originHeaders: Record<string, string>;
 let counter = 0;
 
 beforeAll(async () => {
-  origin = await startStub((req, res) => {
-    res.writeHead(200, { "content-type": "text/plain", ...originHeaders });
-    res.end(`variant=${req.headers["x-experiment-enrollments"] ?? "(none)"} n=${++counter}`);
-  });
+  origin = await startStub((req, res) => variantEcho(req, res));
   configApi = await startStub((_req, res) => {
     res.writeHead(200, { "content-type": "application/json" });
     res.end(JSON.stringify(doc));
@@ -44,9 +41,15 @@ afterAll(async () => {
   await configApi.close();
 });
 
+const variantEcho = (req: { headers: Record<string, string | string[] | undefined> }, res: import("node:http").ServerResponse) => {
+  res.writeHead(200, { "content-type": "text/plain", ...originHeaders });
+  res.end(`variant=${req.headers["x-experiment-enrollments"] ?? "(none)"} n=${++counter}`);
+};
+
 beforeEach(() => {
   originHeaders = { vary: "X-Experiment-Enrollments, Accept-Encoding", "cache-control": "public, s-maxage=300" };
   origin.requests.length = 0;
+  origin.handler = variantEcho;
 });
 
 const ring = (() => {
@@ -119,6 +122,37 @@ describe("enrollment-aware caching (real Cache API)", () => {
   ])("does not cache a varied response with %s", async (_, extra) => {
     originHeaders = { vary: "X-Experiment-Enrollments", ...extra };
     const url = `https://en.wikipedia.org/wiki/Private_${++path}`;
+    const a = visitor("en.wikipedia.org", "cache-split-test=a;");
+    await get(url, a);
+    await get(url, a);
+    expect(origin.requests).toHaveLength(2);
+  });
+
+  it("honours Vary on a request header too: Cookie values never share a copy, no cookie shares one", async () => {
+    originHeaders = { vary: "X-Experiment-Enrollments, Cookie", "cache-control": "public, s-maxage=300" };
+    origin.handler = (req, res) => {
+      res.writeHead(200, { "content-type": "text/plain", ...originHeaders });
+      res.end(`cookie=${req.headers.cookie ?? "(none)"} n=${++counter}`);
+    };
+    const url = `https://en.wikipedia.org/wiki/Session_${++path}`;
+    const a = visitor("en.wikipedia.org", "cache-split-test=a;");
+    const a2 = visitor("en.wikipedia.org", "cache-split-test=a;");
+    const fetchWith = async (cookie: string) => (await h.fetch(url, { headers: { cookie } })).text();
+    const alice = await fetchWith(`WMF-Uniq=${a}; session=alice`);
+    const bob = await fetchWith(`WMF-Uniq=${a2}; session=bob`);
+    expect(alice).toMatch(/^cookie=session=alice /);
+    expect(bob).toMatch(/^cookie=session=bob /);
+    expect(await fetchWith(`WMF-Uniq=${a2}; session=alice`)).toBe(alice);
+    const anon1 = await fetchWith(`WMF-Uniq=${a}`);
+    const anon2 = await fetchWith(`WMF-Uniq=${a2}`);
+    expect(anon1).toMatch(/^cookie=\(none\) /);
+    expect(anon2).toBe(anon1);
+    expect(origin.requests).toHaveLength(3);
+  });
+
+  it("never stores Vary: *", async () => {
+    originHeaders = { vary: "*", "cache-control": "public, s-maxage=300" };
+    const url = `https://en.wikipedia.org/wiki/Star_${++path}`;
     const a = visitor("en.wikipedia.org", "cache-split-test=a;");
     await get(url, a);
     await get(url, a);
