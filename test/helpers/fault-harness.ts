@@ -1,0 +1,381 @@
+import { Miniflare } from "miniflare";
+import { readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { connect, type AddressInfo } from "node:net";
+import { DEV_KEYS } from "../fixtures/config.js";
+import type { Recorded, StubHandler, StubServer } from "./stub-server.js";
+
+/**
+ * The built bundle (dist/worker.js, unmodified) inside workerd, behind a test-only wrapper
+ * entry module that can inject faults the platform cannot produce on demand:
+ *
+ * - KV: every method of the `CONFIG` binding is a proxy over the real Miniflare KV that
+ *   can throw, answer late, or never answer, per operation kind (reads / writes).
+ * - `crypto.getRandomValues` can throw (so minting a cookie throws inside enrollment).
+ * - Every console line the worker writes is captured, so tests can count log lines.
+ *
+ * The fault mode is set through a wrapper-only route (`POST /__fault-harness/faults`, any
+ * host); nothing of it reaches the worker. The wrapper calls the real worker's `fetch` and
+ * `scheduled` with the same (wrapped) env object every time, so the worker's per-env
+ * settings memo behaves as in production.
+ *
+ * The worker also listens on a real 127.0.0.1 port, so tests can send raw HTTP/1.1 that a
+ * fetch client would refuse to produce (header lines, Connection tokens, odd targets).
+ */
+
+export type KvFault = "ok" | "throw" | "hang";
+
+export interface FaultMode {
+  /** KV reads (get, getWithMetadata, list). */
+  kvRead: KvFault;
+  /** Delay before each KV read, ms (applied before the fault, "ok" included). */
+  kvReadDelayMs: number;
+  /** KV writes (put, delete). */
+  kvWrite: KvFault;
+  kvWriteDelayMs: number;
+  /** `crypto.getRandomValues` throws while set. */
+  randomThrows: boolean;
+}
+
+export const NO_FAULTS: FaultMode = { kvRead: "ok", kvReadDelayMs: 0, kvWrite: "ok", kvWriteDelayMs: 0, randomThrows: false };
+
+/** One console line the worker wrote (parsed when it is JSON). */
+export interface LogLine {
+  readonly level: "log" | "warn" | "error" | "info" | "debug";
+  readonly text: string;
+  readonly json: Record<string, unknown> | null;
+}
+
+export interface FaultStats {
+  kvReads: number;
+  kvWrites: number;
+  kvFaults: number;
+  randomFaults: number;
+}
+
+export const HARNESS_PATH = "/__fault-harness";
+
+const WRAPPER = String.raw`
+import worker from "./worker.js";
+
+const NO_FAULTS = ${JSON.stringify(NO_FAULTS)};
+let mode = { ...NO_FAULTS };
+const stats = { kvReads: 0, kvWrites: 0, kvFaults: 0, randomFaults: 0 };
+const logs = [];
+
+// Capture what the worker logs (and still print it).
+for (const level of ["log", "warn", "error", "info", "debug"]) {
+  const original = console[level].bind(console);
+  console[level] = (...args) => {
+    if (logs.length < 5000) logs.push({ level, text: args.map((a) => (typeof a === "string" ? a : String(a))).join(" ") });
+    original(...args);
+  };
+}
+
+// crypto.getRandomValues, failing on demand.
+const realRandom = crypto.getRandomValues.bind(crypto);
+Object.defineProperty(crypto, "getRandomValues", {
+  configurable: true,
+  writable: true,
+  value: (buf) => {
+    if (mode.randomThrows) {
+      stats.randomFaults++;
+      throw new Error("fault-harness: getRandomValues failed");
+    }
+    return realRandom(buf);
+  },
+});
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const READS = new Set(["get", "getWithMetadata", "list"]);
+const WRITES = new Set(["put", "delete"]);
+
+async function gate(kind) {
+  const fault = kind === "read" ? mode.kvRead : mode.kvWrite;
+  const delay = kind === "read" ? mode.kvReadDelayMs : mode.kvWriteDelayMs;
+  if (kind === "read") stats.kvReads++;
+  else stats.kvWrites++;
+  if (delay > 0) await sleep(delay);
+  if (fault === "throw") {
+    stats.kvFaults++;
+    throw new Error("fault-harness: KV " + kind + " failed");
+  }
+  if (fault === "hang") {
+    stats.kvFaults++;
+    await new Promise(() => {});
+  }
+}
+
+function faultyKv(kv) {
+  return new Proxy(kv, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (typeof value !== "function") return value;
+      const kind = READS.has(prop) ? "read" : WRITES.has(prop) ? "write" : null;
+      if (kind === null) return value.bind(target);
+      return async (...args) => {
+        await gate(kind);
+        return value.apply(target, args);
+      };
+    },
+  });
+}
+
+let wrappedEnv = null;
+function envFor(env) {
+  if (wrappedEnv === null) wrappedEnv = { ...env, CONFIG: faultyKv(env.CONFIG) };
+  return wrappedEnv;
+}
+
+const json = (body, status = 200) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", "cache-control": "no-store" } });
+
+export default {
+  async fetch(request, env, ctx) {
+    const url = new URL(request.url);
+    if (url.pathname.startsWith("${HARNESS_PATH}/")) {
+      const what = url.pathname.slice("${HARNESS_PATH}/".length);
+      if (what === "faults" && request.method === "POST") {
+        mode = { ...NO_FAULTS, ...(await request.json()) };
+        return json({ mode });
+      }
+      if (what === "faults") return json({ mode, stats });
+      if (what === "logs" && request.method === "DELETE") {
+        logs.length = 0;
+        return json({ ok: true });
+      }
+      if (what === "logs") return json(logs);
+      return json({ error: "unknown harness route" }, 404);
+    }
+    return worker.fetch(request, envFor(env), ctx);
+  },
+  async scheduled(controller, env, ctx) {
+    return worker.scheduled(controller, envFor(env), ctx);
+  },
+};
+`;
+
+/** A raw HTTP/1.1 exchange: the status line, the headers, and the body bytes as received. */
+export interface RawResponse {
+  readonly status: number;
+  readonly headers: Record<string, string[]>;
+  readonly body: Buffer;
+  readonly text: string;
+}
+
+export interface WrappedWorker {
+  readonly mf: Miniflare;
+  /** http://127.0.0.1:<port>/ of the worker's socket. */
+  readonly url: URL;
+  fetch(url: string, init?: RequestInit): Promise<Response>;
+  /** Sends raw bytes (one request, `Connection: close` expected) and parses the answer. */
+  raw(request: string | Buffer): Promise<RawResponse>;
+  poll(): Promise<void>;
+  kv(): Promise<KvLike>;
+  setFaults(mode: Partial<FaultMode>): Promise<void>;
+  faultStats(): Promise<FaultStats>;
+  logs(): Promise<LogLine[]>;
+  clearLogs(): Promise<void>;
+  /** GET /_enrollment/status through the worker. */
+  status(host?: string): Promise<any>;
+  dispose(): Promise<void>;
+}
+
+export interface KvLike {
+  get(key: string): Promise<string | null>;
+  getWithMetadata(key: string): Promise<{ value: string | null; metadata: unknown }>;
+  put(key: string, value: string, opts?: { metadata?: unknown }): Promise<void>;
+  delete(key: string): Promise<void>;
+}
+
+/** Starts dist/worker.js behind the fault wrapper, with a real port. */
+export async function startWrappedWorker(bindings: Record<string, string>): Promise<WrappedWorker> {
+  const workerText = readFileSync(new URL("../../dist/worker.js", import.meta.url), "utf8");
+  const mf = new Miniflare({
+    modules: [
+      { type: "ESModule", path: "wrapper.js", contents: WRAPPER },
+      { type: "ESModule", path: "worker.js", contents: workerText },
+    ],
+    modulesRoot: ".",
+    compatibilityDate: "2026-04-26",
+    kvNamespaces: ["CONFIG"],
+    bindings: { UNIQ_KEYS: DEV_KEYS, CONFIG_REFRESH_MS: "1000", ...bindings },
+    host: "127.0.0.1",
+    port: 0,
+  });
+  const url = await mf.ready;
+  const dispatch = (u: string, init?: RequestInit) =>
+    mf.dispatchFetch(u, { redirect: "manual", ...(init as object) }) as unknown as Promise<Response>;
+  const harness = async (what: string, init?: RequestInit): Promise<unknown> => {
+    const res = await dispatch(`http://harness.invalid${HARNESS_PATH}/${what}`, init);
+    if (res.status !== 200) throw new Error(`harness ${what}: ${res.status}`);
+    return res.json();
+  };
+  return {
+    mf,
+    url,
+    fetch: dispatch,
+    raw: (request) => rawExchange(Number(url.port), request),
+    async poll() {
+      const worker = await mf.getWorker();
+      await worker.scheduled({ cron: "* * * * *" });
+    },
+    kv: async () => (await mf.getKVNamespace("CONFIG")) as unknown as KvLike,
+    async setFaults(mode) {
+      await harness("faults", { method: "POST", body: JSON.stringify(mode) });
+    },
+    async faultStats() {
+      return ((await harness("faults")) as { stats: FaultStats }).stats;
+    },
+    async logs() {
+      const lines = (await harness("logs")) as { level: LogLine["level"]; text: string }[];
+      return lines.map((l) => {
+        let json: Record<string, unknown> | null = null;
+        try {
+          const v: unknown = JSON.parse(l.text);
+          if (typeof v === "object" && v !== null && !Array.isArray(v)) json = v as Record<string, unknown>;
+        } catch {
+          // not a structured line
+        }
+        return { ...l, json };
+      });
+    },
+    async clearLogs() {
+      await harness("logs", { method: "DELETE" });
+    },
+    async status(host = "en.wikipedia.org") {
+      const res = await dispatch(`https://${host}/_enrollment/status`);
+      if (res.status !== 200) throw new Error(`status endpoint answered ${res.status}`);
+      return res.json();
+    },
+    dispose: () => mf.dispose(),
+  };
+}
+
+/** Events (the `event` field of structured lines) the worker logged, in order. */
+export function loggedEvents(lines: readonly LogLine[]): string[] {
+  return lines.flatMap((l) => (l.json && typeof l.json.event === "string" ? [l.json.event] : []));
+}
+
+/** One raw request over a fresh connection; resolves when the server closes or after `timeoutMs`. */
+export function rawExchange(port: number, request: string | Buffer, timeoutMs = 10_000): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(port, "127.0.0.1", () => socket.write(typeof request === "string" ? Buffer.from(request, "latin1") : request));
+    let settled = false;
+    const finish = () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      try {
+        resolve(parseRawResponse(Buffer.concat(chunks)));
+      } catch (e) {
+        reject(e);
+      }
+    };
+    const timer = setTimeout(() => {
+      socket.destroy();
+      finish();
+    }, timeoutMs);
+    socket.on("data", (c: Buffer) => {
+      chunks.push(c);
+      // Done as soon as one complete response is in (the server may keep the socket open).
+      if (completeResponse(Buffer.concat(chunks))) {
+        socket.destroy();
+        finish();
+      }
+    });
+    socket.on("error", () => finish());
+    socket.on("close", () => finish());
+  });
+}
+
+function splitHead(buf: Buffer): { head: string; rest: Buffer } | null {
+  const end = buf.indexOf("\r\n\r\n");
+  if (end < 0) return null;
+  return { head: buf.subarray(0, end).toString("latin1"), rest: buf.subarray(end + 4) };
+}
+
+function headersOf(head: string): Record<string, string[]> {
+  const headers: Record<string, string[]> = {};
+  for (const line of head.split("\r\n").slice(1)) {
+    const colon = line.indexOf(":");
+    if (colon < 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    (headers[name] ??= []).push(line.slice(colon + 1).trim());
+  }
+  return headers;
+}
+
+function completeResponse(buf: Buffer): boolean {
+  const parts = splitHead(buf);
+  if (parts === null) return false;
+  const headers = headersOf(parts.head);
+  const length = headers["content-length"]?.[0];
+  if (length !== undefined) return parts.rest.length >= Number(length);
+  if ((headers["transfer-encoding"]?.[0] ?? "").toLowerCase().includes("chunked")) return parts.rest.includes("0\r\n\r\n");
+  return false;
+}
+
+function dechunk(body: Buffer): Buffer {
+  const out: Buffer[] = [];
+  let at = 0;
+  for (;;) {
+    const eol = body.indexOf("\r\n", at);
+    if (eol < 0) break;
+    const size = parseInt(body.subarray(at, eol).toString("latin1"), 16);
+    if (!Number.isFinite(size) || size === 0) break;
+    out.push(body.subarray(eol + 2, eol + 2 + size));
+    at = eol + 2 + size + 2;
+  }
+  return Buffer.concat(out);
+}
+
+/** Parses one HTTP/1.1 response (status 0 when nothing came back). */
+export function parseRawResponse(buf: Buffer): RawResponse {
+  const parts = splitHead(buf);
+  if (parts === null) return { status: 0, headers: {}, body: buf, text: buf.toString("latin1") };
+  const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(parts.head)?.[1] ?? 0);
+  const headers = headersOf(parts.head);
+  const chunked = (headers["transfer-encoding"]?.[0] ?? "").toLowerCase().includes("chunked");
+  const body = chunked ? dechunk(parts.rest) : parts.rest;
+  return { status, headers, body, text: body.toString("utf8") };
+}
+
+/**
+ * Like test/helpers/stub-server.ts's startStub (same Recorded shape and handler), but with
+ * options the plain stub does not take: a larger header limit (Node's default 16 KB would
+ * answer 431 itself to the big-Cookie cases), and raw socket access for faults (reset a
+ * connection mid-body, never answer).
+ */
+export async function startOriginStub(handler: StubHandler, options: { maxHeaderSize?: number } = {}): Promise<StubServer> {
+  const requests: Recorded[] = [];
+  const server = createServer({ maxHeaderSize: options.maxHeaderSize ?? 64 * 1024 }, async (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    try {
+      for await (const c of req) chunks.push(c as Buffer);
+    } catch {
+      // client went away mid-body: record what arrived
+    }
+    const rec: Recorded = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks) };
+    requests.push(rec);
+    try {
+      await stub.handler(rec, res);
+    } catch (e) {
+      if (!res.headersSent) res.writeHead(599);
+      res.end(String(e));
+    }
+  });
+  const stub: StubServer = {
+    url: "",
+    requests,
+    handler,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  (stub as { url: string }).url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return stub;
+}
