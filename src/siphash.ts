@@ -59,11 +59,21 @@ export function sipHash128Packed(key: SipKey, packed: Uint32Array, out: Uint32Ar
   // (sum < a) here made the whole hash twice as slow in V8.
   let al: number, t: number;
 
+  // One loop for both phases, so the SipRound is written once: each step is either a
+  // message block (2 rounds) or a finalisation half (4 rounds, then 64 output bits).
   const n = packed.length;
-  for (let i = 0; i < n; i += 2) {
-    const ml = packed[i]!, mh = packed[i + 1]!;
-    v3l ^= ml; v3h ^= mh;
-    for (let r = 0; r < 2; r++) {
+  let i = 0, pass = 0, ml = 0, mh = 0;
+  for (;;) {
+    const block = i < n;
+    if (block) {
+      ml = packed[i]!; mh = packed[i + 1]!;
+      v3l ^= ml; v3h ^= mh;
+    } else if (pass === 0) {
+      v2l ^= 0xee;
+    } else {
+      v1l ^= 0xdd;
+    }
+    for (let r = block ? 2 : 4; r > 0; r--) {
       // SipRound, written out over 32-bit halves.
       al = (v0l + v1l) | 0; v0h = (v0h + v1h + (((v0l & v1l) | ((v0l | v1l) & ~al)) >>> 31)) | 0; v0l = al;
       t = (v1h << 13) | (v1l >>> 19); v1l = (v1l << 13) | (v1h >>> 19); v1h = t;
@@ -80,30 +90,14 @@ export function sipHash128Packed(key: SipKey, packed: Uint32Array, out: Uint32Ar
       v1l ^= v2l; v1h ^= v2h;
       t = v2l; v2l = v2h; v2h = t;
     }
-    v0l ^= ml; v0h ^= mh;
-  }
-
-  v2l ^= 0xee;
-  for (let pass = 0; pass < halves; pass++) {
-    for (let r = 0; r < 4; r++) {
-      al = (v0l + v1l) | 0; v0h = (v0h + v1h + (((v0l & v1l) | ((v0l | v1l) & ~al)) >>> 31)) | 0; v0l = al;
-      t = (v1h << 13) | (v1l >>> 19); v1l = (v1l << 13) | (v1h >>> 19); v1h = t;
-      v1l ^= v0l; v1h ^= v0h;
-      t = v0l; v0l = v0h; v0h = t;
-      al = (v2l + v3l) | 0; v2h = (v2h + v3h + (((v2l & v3l) | ((v2l | v3l) & ~al)) >>> 31)) | 0; v2l = al;
-      t = (v3h << 16) | (v3l >>> 16); v3l = (v3l << 16) | (v3h >>> 16); v3h = t;
-      v3l ^= v2l; v3h ^= v2h;
-      al = (v0l + v3l) | 0; v0h = (v0h + v3h + (((v0l & v3l) | ((v0l | v3l) & ~al)) >>> 31)) | 0; v0l = al;
-      t = (v3h << 21) | (v3l >>> 11); v3l = (v3l << 21) | (v3h >>> 11); v3h = t;
-      v3l ^= v0l; v3h ^= v0h;
-      al = (v2l + v1l) | 0; v2h = (v2h + v1h + (((v2l & v1l) | ((v2l | v1l) & ~al)) >>> 31)) | 0; v2l = al;
-      t = (v1h << 17) | (v1l >>> 15); v1l = (v1l << 17) | (v1h >>> 15); v1h = t;
-      v1l ^= v2l; v1h ^= v2h;
-      t = v2l; v2l = v2h; v2h = t;
+    if (block) {
+      v0l ^= ml; v0h ^= mh;
+      i += 2;
+      continue;
     }
     out[at + pass * 2] = (v0l ^ v1l ^ v2l ^ v3l) >>> 0;
     out[at + pass * 2 + 1] = (v0h ^ v1h ^ v2h ^ v3h) >>> 0;
-    v1l ^= 0xdd;
+    if (++pass === halves) return;
   }
 }
 
