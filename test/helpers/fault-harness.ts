@@ -35,9 +35,14 @@ export interface FaultMode {
   kvWriteDelayMs: number;
   /** `crypto.getRandomValues` throws while set. */
   randomThrows: boolean;
+  /**
+   * Not a fault: a seed makes `crypto.getRandomValues` a seeded PRNG (mulberry32) so that
+   * statistical tests see the same cookie IDs on every run; null = the real CSPRNG.
+   */
+  randomSeed: number | null;
 }
 
-export const NO_FAULTS: FaultMode = { kvRead: "ok", kvReadDelayMs: 0, kvWrite: "ok", kvWriteDelayMs: 0, randomThrows: false };
+export const NO_FAULTS: FaultMode = { kvRead: "ok", kvReadDelayMs: 0, kvWrite: "ok", kvWriteDelayMs: 0, randomThrows: false, randomSeed: null };
 
 /** One console line the worker wrote (parsed when it is JSON). */
 export interface LogLine {
@@ -74,6 +79,18 @@ for (const level of ["log", "warn", "error", "info", "debug"]) {
 
 // crypto.getRandomValues, failing on demand.
 const realRandom = crypto.getRandomValues.bind(crypto);
+let seeded = null;
+function seededFill(buf) {
+  // mulberry32, one output byte per step: reproducible test IDs, not a CSPRNG.
+  for (let i = 0; i < buf.length; i++) {
+    seeded.a = (seeded.a + 0x6d2b79f5) >>> 0;
+    let t = seeded.a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    buf[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff;
+  }
+  return buf;
+}
 Object.defineProperty(crypto, "getRandomValues", {
   configurable: true,
   writable: true,
@@ -81,6 +98,10 @@ Object.defineProperty(crypto, "getRandomValues", {
     if (mode.randomThrows) {
       stats.randomFaults++;
       throw new Error("fault-harness: getRandomValues failed");
+    }
+    if (mode.randomSeed !== null) {
+      if (seeded === null || seeded.seed !== mode.randomSeed) seeded = { seed: mode.randomSeed, a: mode.randomSeed >>> 0 };
+      return seededFill(buf);
     }
     return realRandom(buf);
   },
