@@ -546,6 +546,29 @@ describe("the worker stays an enrollment proxy when a request header is malforme
   });
 });
 
+describe("the status endpoint under attack traffic", () => {
+  it("shows counters only: no key, no cookie, no subject ID, no request host, path or header value", async () => {
+    const cookie = await firstVisit();
+    await w.fetch(`https://${EN}/wiki/Secret_Path_Marker?q=secret-query-marker`, {
+      headers: { cookie: `WMF-Uniq=${cookie}; session=secret-session-marker`, "x-experiment-enrollments": "secret-spoof-marker=1;" },
+    });
+    await w.fetch("https://secret-host-marker.example/x");
+    const res = await w.fetch(`https://${EN}/_enrollment/status`, { headers: { cookie: `WMF-Uniq=${cookie}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(res.headers.getSetCookie()).toEqual([]);
+    const text = await res.text();
+    for (const secret of [DEV_KEYS.split(":")[1]!, cookie, "secret-path-marker", "secret-query-marker", "secret-session-marker", "secret-spoof-marker", "secret-host-marker", evilHost]) {
+      expect(text.toLowerCase()).not.toContain(secret.toLowerCase());
+    }
+    for (const p of decodeEnrollmentHeader(expectedFor(doc, cookie, EN).events) ?? []) expect(text).not.toContain(p.subject!);
+    // And the log lines the worker wrote during this whole file carry no cookie either.
+    const logs = JSON.stringify(await w.logs());
+    for (const c of issued) expect(logs).not.toContain(c);
+    expect(logs).not.toContain(DEV_KEYS.split(":")[1]!);
+  });
+});
+
 describe("over the whole file", () => {
   it("no other host was contacted, no WMF-Uniq and no valid token reached the origin, no page request carried a subject ID", async () => {
     expect(evil.requests).toHaveLength(0);
