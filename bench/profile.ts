@@ -3,17 +3,19 @@
  * [--seconds=5]` serves the same workers as the bench (raw workerd with --inspector-addr),
  * puts the variant under wrk load, records a V8 CPU profile of its isolate over the
  * Chrome DevTools protocol, writes bench/results/tmp/<variant>.cpuprofile (open it in
- * Chrome DevTools) and prints the functions with the most self time.
+ * Chrome DevTools) and prints where the time goes, also as µs per request.
+ * `--target=path/to/worker.js` profiles another build of the worker (a candidate change)
+ * in place of dist/worker.js.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { mintDevToken } from "./lib/fixtures.js";
 import { closeProbes } from "./lib/http.js";
 import { pickLoadGenerator, runLoad } from "./lib/loadgen.js";
 import { startMissCache } from "./lib/miss-cache.js";
 import { startOrigin } from "./lib/origin.js";
-import { onCleanup, stopAll } from "./lib/processes.js";
+import { isStopping, onCleanup, stopAll } from "./lib/processes.js";
 import { prepareSetup } from "./lib/setup.js";
 import { freePort, ROOT, startWorkerd, writeCapnpConfig } from "./lib/workerd.js";
 
@@ -71,9 +73,13 @@ async function connect(url: string): Promise<{ send: (method: string, params?: o
   };
 }
 
-/** Self and total (inclusive) share of samples per function, largest first. */
-function summarise(profile: Profile, limit = 45): string {
+/**
+ * Self and total (inclusive) time per function, largest first, as a share of the samples
+ * and as µs per request (profile duration × share ÷ requests served meanwhile).
+ */
+function summarise(profile: Profile, requests: number, limit = 45): string {
   const total = (profile.samples ?? []).length || 1;
+  const usPerReq = (profile.endTime - profile.startTime) / Math.max(1, requests);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const keyOf = (n: ProfileNode): string => {
     const f = n.callFrame;
@@ -100,8 +106,12 @@ function summarise(profile: Profile, limit = 45): string {
   const root = profile.nodes[0];
   if (root) walk(root.id, new Set());
   const pct = (v: number): string => `${((v / total) * 100).toFixed(1).padStart(5)} %`;
+  const us = (v: number): string => `${((v / total) * usPerReq).toFixed(1).padStart(6)}`;
   const rows = [...inclusive.entries()].filter(([k]) => k !== keyOf(root!)).sort((a, b) => b[1] - a[1]).slice(0, limit);
-  return ["  total     self  function", ...rows.map(([k, v]) => `${pct(v)}  ${pct(self.get(k) ?? 0)}  ${k}`)].join("\n");
+  return [
+    `  total  (µs/req)    self  (µs/req)  function      [wall ${usPerReq.toFixed(1)} µs per request]`,
+    ...rows.map(([k, v]) => `${pct(v)} ${us(v)}  ${pct(self.get(k) ?? 0)} ${us(self.get(k) ?? 0)}  ${k}`),
+  ].join("\n");
 }
 
 async function main(): Promise<void> {
@@ -113,7 +123,9 @@ async function main(): Promise<void> {
   const setup = await prepareSetup(TMP, origin, mintDevToken());
   const variant = setup.variants.find((v) => v.id === variantId);
   if (!variant) throw new Error(`no variant ${variantId}; one of: ${setup.variants.map((v) => v.id).join(", ")}`);
-  const service = setup.services.find((s) => s.port === variant.port)!;
+  const found = setup.services.find((s) => s.port === variant.port)!;
+  const target = flag("target");
+  const service = target ? { ...found, modules: found.modules.map((m) => (m.name === "target-worker.js" ? { ...m, path: resolve(target) } : m)) } : found;
   const capnp = join(TMP, "profile.capnp");
   writeCapnpConfig(capnp, TMP, [service], cache.address);
   const inspectorPort = await freePort();
@@ -123,10 +135,10 @@ async function main(): Promise<void> {
   const spec = { port: variant.port, path: "/wiki/Main_Page", headers: variant.headers, connections: 16 };
   await runLoad(gen, { ...spec, seconds: 2 });
 
-  const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as { webSocketDebuggerUrl: string; title?: string; id: string }[];
-  const target = targets.find((t) => (t.title ?? t.id).includes(service.name)) ?? targets[0];
-  if (!target) throw new Error("workerd lists no inspector targets");
-  const cdp = await connect(target.webSocketDebuggerUrl.replace("localhost", "127.0.0.1"));
+  const inspectable = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as { webSocketDebuggerUrl: string; title?: string; id: string }[];
+  const isolate = inspectable.find((t) => (t.title ?? t.id).includes(service.name)) ?? inspectable[0];
+  if (!isolate) throw new Error("workerd lists no inspector targets");
+  const cdp = await connect(isolate.webSocketDebuggerUrl.replace("localhost", "127.0.0.1"));
   await cdp.send("Profiler.enable");
   await cdp.send("Profiler.setSamplingInterval", { interval: 50 });
   await cdp.send("Profiler.start");
@@ -137,13 +149,13 @@ async function main(): Promise<void> {
   writeFileSync(file, JSON.stringify(profile));
   console.log(`${variantId}: ${load.rps.toFixed(0)} req/s under the profiler; profile written to ${file}\n`);
   console.log("share of samples (total = with callees, self = in the function itself):");
-  console.log(summarise(profile));
+  console.log(summarise(profile, load.requests));
 }
 
 try {
   await main();
 } catch (e) {
-  console.error(`profile failed: ${(e as Error).stack ?? String(e)}`);
+  if (!isStopping()) console.error(`profile failed: ${(e as Error).stack ?? String(e)}`);
   process.exitCode = 1;
 } finally {
   closeProbes();

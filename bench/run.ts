@@ -7,7 +7,8 @@
  *
  * Flags: --quick (CI-sized: ~3 s runs, 1 round, no diagnostics),
  * --only=bundle,scale,micro,load,change, --seconds=N, --rounds=N, --loadgen=autocannon,
- * --diagnostics / --no-diagnostics (cost-attribution variants; default on in full runs). Every process it starts is stopped at the
+ * --diagnostics / --no-diagnostics (cost-attribution variants; default on in full runs),
+ * --variants=id,id (only these load variants plus the pass-through; ids as in the report). Every process it starts is stopped at the
  * end, on errors and on Ctrl-C.
  */
 import { execFileSync } from "node:child_process";
@@ -26,7 +27,7 @@ import { runWorkerdMicro, type MicroResult } from "./lib/micro-workerd.js";
 import { nsPerOp } from "./lib/ns-reporter.js";
 import { startMissCache } from "./lib/miss-cache.js";
 import { startOrigin } from "./lib/origin.js";
-import { collectOutput, onCleanup, startProcess, stopAll, waitForExit } from "./lib/processes.js";
+import { collectOutput, isStopping, onCleanup, startProcess, stopAll, waitForExit } from "./lib/processes.js";
 import { renderMarkdown, ns, type BenchResults, type MicroRow, type Target } from "./lib/report.js";
 import { CHANGE_REFRESH_MS, DIST, EXPERIMENTS, prepareSetup } from "./lib/setup.js";
 import { ROOT, startWorkerd, workerdVersion, writeCapnpConfig } from "./lib/workerd.js";
@@ -150,6 +151,9 @@ async function main(): Promise<void> {
     }
 
     if (only.has("load")) {
+      // --variants=a,b: only these (plus the pass-through), for quick A/B comparisons.
+      const wanted = flag("variants")?.split(",");
+      if (wanted) variants.splice(0, variants.length, ...variants.filter((v) => v.kind === "passthrough" || wanted.includes(v.id)));
       log(`load: ${loadGen.name}, ${variants.length} variants, ${rounds} round(s) × ${seconds} s`);
       const checks = await checkVariants(variants, origin, () => cache.lookups());
       for (const c of checks) log(`  check ${c.ok ? "ok    " : "FAILED"} ${c.variant}: ${c.detail}`);
@@ -249,18 +253,22 @@ function computeTargets(r: {
       pass: v === null ? null : v <= limit,
     });
   }
-  const ratio = (id: string): Spread | undefined => r.load?.summaries.find((s) => s.id === id)?.ratio;
+  const summary = (id: string) => r.load?.summaries.find((s) => s.id === id);
   const fmt = (s: Spread | undefined, unit = "×"): string => (s && s.n > 0 ? `${s.median.toFixed(3)} ${unit}${s.n > 1 ? ` (${s.min.toFixed(3)}–${s.max.toFixed(3)})` : ""}` : "not measured");
   for (const [id, what, limit] of [
     ["ours-10-returning", "returning visitors, 10 experiments: throughput vs pass-through", 0.9],
     ["ours-100-returning", "returning visitors, 100 experiments: throughput vs pass-through", 0.75],
     ["ours-10-first", "first visits, 10 experiments: throughput vs pass-through", 0.85],
   ] as const) {
-    const s = ratio(id);
-    t.push({ id, what, target: `≥ ${limit.toFixed(2)} ×`, value: fmt(s), pass: s && s.n > 0 ? s.median >= limit : null });
+    const s = summary(id);
+    const value = s ? `${fmt(s.ratio)}; CPU ratio ${s.cpuRatio.median.toFixed(3)}, Δ CPU +${s.cpuOverPassUs.median.toFixed(0)} µs/req` : "not measured";
+    t.push({ id, what, target: `≥ ${limit.toFixed(2)} ×`, value, pass: s && s.ratio.n > 0 ? s.ratio.median >= limit : null });
   }
   const edge = r.peers.find((p) => p.id === "vs-gb-edge-10")?.ratio;
-  t.push({ id: "vs-gb-edge-10", what: "throughput vs GrowthBook edge worker, 10 experiments", target: "≥ 7 ×", value: fmt(edge), pass: edge && edge.n > 0 ? edge.median >= 7 : null });
+  // What even a free worker could reach: the pass-through's own lead over the GrowthBook edge app.
+  const gbEdge = summary("gb-edge-10")?.ratio;
+  const ceiling = gbEdge && gbEdge.n > 0 ? `; the pass-through itself is ${(1 / gbEdge.median).toFixed(1)} × it` : "";
+  t.push({ id: "vs-gb-edge-10", what: "throughput vs GrowthBook edge worker, 10 experiments", target: "≥ 7 ×", value: fmt(edge) + ceiling, pass: edge && edge.n > 0 ? edge.median >= 7 : null });
   const direct = r.peers.find((p) => p.id === "vs-gb-direct-10")?.ratio;
   t.push({ id: "vs-gb-direct-10", what: "throughput vs assignment-only peer, 10 experiments", target: "> 1 ×", value: fmt(direct), pass: direct && direct.n > 0 ? direct.median > 1 : null });
   const big = r.scale.find((s) => s.experiments === 1000 && s.hosts === 20);
@@ -285,7 +293,7 @@ function computeTargets(r: {
 try {
   await main();
 } catch (e) {
-  console.error(`bench failed: ${(e as Error).stack ?? String(e)}`);
+  if (!isStopping()) console.error(`bench failed: ${(e as Error).stack ?? String(e)}`);
   process.exitCode = 1;
 } finally {
   closeProbes();

@@ -34,7 +34,7 @@ export interface RunFigures extends LoadResult {
   readonly position: "start" | "middle" | "end";
   readonly cpuUsPerReq: number;
   readonly loadavg1: number;
-  /** Cores busy with anything but workerd and this process (origin), wrk included. */
+  /** Cores busy with anything but workerd and this process (origin): wrk, the kernel's loopback networking, other people's work. */
   readonly otherCores: number;
 }
 
@@ -47,6 +47,12 @@ export interface VariantSummary {
   readonly diagnostic: string | null;
   readonly rps: Spread;
   readonly ratio: Spread;
+  /**
+   * Pass-through CPU per request ÷ this variant's, per round: the throughput ratio workerd
+   * would show with a core to itself (its JS thread is the bottleneck). Much less sensitive
+   * to other load on the machine than the measured req/s ratio; a cross-check.
+   */
+  readonly cpuRatio: Spread;
   readonly cpuUsPerReq: Spread;
   readonly cpuOverPassUs: Spread;
   readonly p50Ms: Spread;
@@ -220,6 +226,7 @@ export async function runLoadPhase(workerd: Workerd, origin: Origin, variants: r
       diagnostic: v.diagnostic ?? null,
       rps: spread(mine.map((r) => r.rps)),
       ratio: spread(mine.map((r) => r.rps / passRef(r.round).rps)),
+      cpuRatio: spread(mine.map((r) => passRef(r.round).cpu / r.cpuUsPerReq)),
       cpuUsPerReq: spread(mine.map((r) => r.cpuUsPerReq)),
       cpuOverPassUs: spread(mine.map((r) => r.cpuUsPerReq - passRef(r.round).cpu)),
       p50Ms: spread(mine.map((r) => r.p50Ms)),

@@ -11,6 +11,11 @@ const cleanups: (() => void | Promise<void>)[] = [];
 let installed = false;
 let stopping = false;
 
+/** True once a signal asked the bench to stop (failures after that are expected). */
+export function isStopping(): boolean {
+  return stopping;
+}
+
 /** Spawns and registers a child process. */
 export function startProcess(command: string, args: readonly string[], options: SpawnOptions = {}): ChildProcess {
   installHandlers();

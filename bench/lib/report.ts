@@ -78,7 +78,13 @@ export function renderMarkdown(r: BenchResults): string {
   out.push(`- Node ${e.node}; workerd ${e.workerd} (npm workerd ${e.workerdPackage}); ${e.cores} × ${e.cpu}`);
   out.push(`- Load generator: ${e.loadGenerator}`);
   out.push(`- GrowthBook: @growthbook/growthbook ${e.growthbook.sdk}, @growthbook/edge-cloudflare ${e.growthbook.edge}`);
-  out.push(`- Machine load (1-min loadavg): ${e.loadavgStart[0]} at start, ${e.loadavgEnd[0]} at end${r.load ? `; during load runs ${withRange(r.load.machine.loadavg1, f2)}, other processes (wrk included) used ${withRange(r.load.machine.otherCores, f2)} cores` : ""}`);
+  out.push(
+    `- Machine load (1-min loadavg): ${e.loadavgStart[0]} at start, ${e.loadavgEnd[0]} at end` +
+      (r.load
+        ? `; during load runs ${withRange(r.load.machine.loadavg1, f2)}, and the rest of the machine (wrk, kernel networking, other processes) kept ` +
+          `${withRange(r.load.machine.otherCores, f2)} of the 2 cores busy besides workerd and the origin`
+        : ""),
+  );
   out.push("");
 
   out.push("## Targets");
@@ -96,14 +102,20 @@ export function renderMarkdown(r: BenchResults): string {
       `${l.generator}, ${l.connections} connections, ${l.rounds} round(s) of ${l.seconds} s per variant after a warm-up, variants rotated per round, ` +
         `pass-through at the start and end of each round (its drift end/start: ${l.drift.map(f3).join(", ") || "–"}). ` +
         `Medians over rounds, min–max in brackets. Ratio = req/s ÷ the same round's pass-through (mean of its two runs); ` +
-        `CPU = workerd user+system CPU per request from /proc/PID/stat; Δ CPU = minus the pass-through's.`,
+        `CPU = workerd user+system CPU per request from /proc/PID/stat; Δ CPU = minus the pass-through's; ` +
+        `CPU ratio = the pass-through's CPU per request ÷ the variant's (the throughput ratio workerd would show with a core to itself, a cross-check that other load disturbs much less).`,
     );
+    const disturbed = l.drift.filter((d) => Math.abs(d - 1) > 0.15).length;
+    if (disturbed > 0) {
+      out.push("");
+      out.push(`**${disturbed} of ${l.rounds} round(s) drifted by more than 15 %** (other load changed during the round): trust the CPU columns more than req/s.`);
+    }
     out.push("");
-    out.push("| variant | experiments | visitor | req/s | ratio to pass-through | workerd CPU µs/req | Δ CPU µs/req | p50 ms | p99 ms | errors |");
-    out.push("|---|---|---|---|---|---|---|---|---|---|");
+    out.push("| variant | experiments | visitor | req/s | ratio to pass-through | CPU ratio | workerd CPU µs/req | Δ CPU µs/req | p50 ms | p99 ms | errors |");
+    out.push("|---|---|---|---|---|---|---|---|---|---|---|");
     for (const s of l.summaries) {
       out.push(
-        `| ${s.label}${s.diagnostic ? ` (diagnostic: ${s.diagnostic})` : ""} | ${s.experiments ?? "–"} | ${s.visitor ?? "–"} | ${withRange(s.rps, f0)} | ${withRange(s.ratio, f3)} | ${withRange(s.cpuUsPerReq, f1)} | ` +
+        `| ${s.label}${s.diagnostic ? ` (diagnostic: ${s.diagnostic})` : ""} | ${s.experiments ?? "–"} | ${s.visitor ?? "–"} | ${withRange(s.rps, f0)} | ${withRange(s.ratio, f3)} | ${withRange(s.cpuRatio, f3)} | ${withRange(s.cpuUsPerReq, f1)} | ` +
           `${s.kind === "passthrough" ? "0" : withRange(s.cpuOverPassUs, f1)} | ${f2(s.p50Ms.median)} | ${f2(s.p99Ms.median)} | ${s.errors} |`,
       );
     }

@@ -1,19 +1,69 @@
 import { coreCases, type CoreCase } from "../lib/core-cases.js";
+import { BENCH_HOST, cookieHeader, mintDevToken } from "../lib/fixtures.js";
 
 /**
  * The core micro-bench inside workerd. `GET /?case=<i>&k=<K>` runs case i K times and
  * answers; `case=-1` runs an empty operation K times (the loop and request overhead the
  * bench subtracts); `GET /cases` lists the case names. Timed from outside because workerd
  * freezes the clock during execution (Spectre mitigation).
+ *
+ * Besides the shared core cases it prices the synchronous platform operations a proxying
+ * worker performs per request (header copies and deletes, URL parsing, response re-wrap,
+ * the `caches.default` getter), which only exist here.
  */
+
+declare const caches: { readonly default: unknown };
 
 let cases: CoreCase[] | null = null;
 const noop = (): unknown => 0;
 
+function platformCases(): CoreCase[] {
+  const request = new Request(`https://${BENCH_HOST}/wiki/Main_Page`, {
+    headers: {
+      "user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
+      accept: "text/html,application/xhtml+xml",
+      "accept-language": "en-US,en;q=0.9",
+      cookie: cookieHeader(0, mintDevToken()),
+    },
+  });
+  const hopByHop = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "proxy-authorization", "proxy-authenticate"];
+  const origin = new Response("<html></html>", {
+    headers: { "content-type": "text/html; charset=utf-8", vary: "X-Experiment-Enrollments, Accept-Encoding", "cache-control": "private" },
+  });
+  const platform = (name: string, run: () => unknown): CoreCase => ({ name: `platform: ${name}`, group: "codec", run });
+  return [
+    platform("new URL(request.url)", () => new URL(request.url)),
+    platform("copy request headers (new Headers(request.headers))", () => new Headers(request.headers)),
+    platform("copy request headers + 9 hop-by-hop deletes + get(connection)", () => {
+      const h = new Headers(request.headers);
+      h.get("connection");
+      for (const name of hopByHop) h.delete(name);
+      return h;
+    }),
+    platform("copy request headers + set 2 headers", () => {
+      const h = new Headers(request.headers);
+      h.set("cookie", "GeoIP=DE");
+      h.set("x-experiment-enrollments", "bench_experiment_001=control;");
+      return h;
+    }),
+    platform("caches.default (getter)", () => caches.default),
+    platform("re-wrap a response + set Vary and Server-Timing", () => {
+      const out = new Response(null, origin);
+      out.headers.set("vary", "Accept-Encoding");
+      out.headers.set("server-timing", 'WMF-Uniq;desc="bench_experiment_001=control;"');
+      return out;
+    }),
+    platform("Object.defineProperty of a fresh closure's name (esbuild keepNames __name)", () => {
+      const f = (x: number): number => x + 1;
+      return Object.defineProperty(f, "name", { value: "random", configurable: true });
+    }),
+  ];
+}
+
 export default {
   fetch(request: Request): Response {
     // Built on the first request: random values are not available at global scope.
-    cases ??= coreCases();
+    cases ??= [...coreCases(), ...platformCases()];
     const url = new URL(request.url);
     if (url.pathname === "/cases") return Response.json(cases.map((c) => ({ name: c.name, group: c.group, experiments: c.experiments ?? null })));
     const index = Number(url.searchParams.get("case") ?? "-1");
