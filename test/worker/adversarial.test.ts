@@ -509,8 +509,11 @@ describe("cache poisoning attempts (split cache, real Cache API)", () => {
   it.fails("a response made for an odd host spelling (port, trailing dot) is never served to the plain host", async () => {
     origin.handler = cacheableEcho;
     const cookie = await firstVisit();
+    // Today the origin sees "xfh=en.wikipedia.org.:8443" here (a fix may instead forward the
+    // normalised host): either way, what the plain host's visitors get must be made for it.
     const poisoned = await w.fetch(`https://EN.WIKIPEDIA.ORG.:8443/wiki/Poison_Host`, { headers: { cookie: `WMF-Uniq=${cookie}` } });
-    expect(await poisoned.text()).toContain("xfh=en.wikipedia.org.:8443");
+    expect(poisoned.status).toBe(200);
+    await poisoned.arrayBuffer();
     const victim = await w.fetch(`https://${EN}/wiki/Poison_Host`, { headers: { cookie: `WMF-Uniq=${cookie}` } });
     expect(await victim.text()).toContain(`xfh=${EN} `);
   });

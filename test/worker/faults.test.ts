@@ -307,7 +307,8 @@ describe("KV faults (wrapper proxy over the real KV binding)", () => {
       const { cookie } = await page(w);
       await w.setFaults({});
       const want = expectedFor(good, cookie!, EN).page;
-      const enrolled = await eventually(async () => (await page(w, cookie!)).enrollments === want, 3500, 500);
+      // Refresh period (1 s) + room for a refresh timeout of up to ~3 s.
+      const enrolled = await eventually(async () => (await page(w, cookie!)).enrollments === want, 4500, 500);
       expect(enrolled).toBe(true);
     });
   });
