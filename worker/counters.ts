@@ -13,7 +13,8 @@ export const counters = {
   spoofedHeaderRemoved: 0,
   tooManyExperiments: 0,
   events: { forwarded: 0, noCookie: 0, noExperiments: 0, notEnrolled: 0 },
-  cache: { hit: 0, miss: 0, stored: 0, bypass: 0 },
+  /** Split cache: hit, miss (looked up, not found), pass (hit-for-pass: lookup skipped), stored. */
+  cache: { hit: 0, miss: 0, pass: 0, stored: 0 },
   config: { loads: 0, loadFailures: 0, rejected: 0 },
   passThrough: { killSwitch: 0, noKeyRing: 0, noConfig: 0, enrollmentError: 0 },
   originErrors: 0,

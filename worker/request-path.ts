@@ -13,7 +13,7 @@ import { logOnce } from "./log.js";
 import { recordRequest } from "./metrics.js";
 import { fetchOrigin, originUrl, stripHopByHop } from "./origin.js";
 import { getSettings, type Settings } from "./settings.js";
-import { isStorable, lookup, store } from "./split-cache.js";
+import { forgetPass, isPassing, isStorable, lookup, rememberPass, sharedKey, store } from "./split-cache.js";
 
 /**
  * The request path: strip what a client could spoof, identify, enroll, proxy, and dress
@@ -194,32 +194,40 @@ async function throughSplitCache(
   host: string,
   enrollments: string,
   deps: RequestDeps,
-): Promise<{ response: Response; result: "hit" | "miss" | "bypass" }> {
+): Promise<{ response: Response; result: "hit" | "miss" | "pass" }> {
   const cache = deps.cache!;
-  let hit: Response | null = null;
-  try {
-    hit = await lookup(cache, url, host, enrollments, headers);
-  } catch (e) {
-    logOnce("cache-lookup", deps.now, "warn", "cache.lookup_failed", { error: (e as Error).message });
+  const key = sharedKey(url, host);
+  const passing = isPassing(key, deps.now);
+  if (!passing) {
+    let hit: Response | null = null;
+    try {
+      hit = await lookup(cache, url, host, enrollments, headers);
+    } catch (e) {
+      logOnce("cache-lookup", deps.now, "warn", "cache.lookup_failed", { error: (e as Error).message });
+    }
+    if (hit !== null) {
+      counters.cache.hit++;
+      return { response: request.method === "HEAD" ? new Response(null, hit) : hit, result: "hit" };
+    }
   }
-  if (hit !== null) {
-    counters.cache.hit++;
-    return { response: request.method === "HEAD" ? new Response(null, hit) : hit, result: "hit" };
-  }
-  counters.cache.miss++;
+  if (passing) counters.cache.pass++;
+  else counters.cache.miss++;
   const response = await fetchOrigin(request, target, headers, true, deps.now);
-  if (request.method === "GET" && isStorable(response)) {
-    const vary = rewriteVary(response.headers.get("vary"));
-    counters.cache.stored++;
-    deps.waitUntil(
-      store(cache, url, host, enrollments, headers, response.clone(), vary.value).catch((e: Error) =>
-        logOnce("cache-store", deps.now, "warn", "cache.store_failed", { error: e.message }),
-      ),
-    );
-    return { response, result: "miss" };
+  if (request.method === "GET") {
+    if (isStorable(response)) {
+      forgetPass(key);
+      const vary = rewriteVary(response.headers.get("vary"));
+      counters.cache.stored++;
+      deps.waitUntil(
+        store(cache, url, host, enrollments, headers, response.clone(), vary.value).catch((e: Error) =>
+          logOnce("cache-store", deps.now, "warn", "cache.store_failed", { error: e.message }),
+        ),
+      );
+    } else if (!passing) {
+      rememberPass(key, deps.now);
+    }
   }
-  counters.cache.bypass++;
-  return { response, result: "bypass" };
+  return { response, result: passing ? "pass" : "miss" };
 }
 
 // Adds what the browser gets: the cookie, Server-Timing, and Vary without our token.

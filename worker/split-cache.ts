@@ -63,6 +63,43 @@ export function keyedVaryNames(vary: string | null): string[] | null {
   return [...names].sort();
 }
 
+/**
+ * Hit-for-pass, as in Varnish: a URL whose last response could not be stored skips the
+ * lookup in this isolate for a while, so uncacheable pages (API calls, logged-in views) pay
+ * for one Cache API round trip per minute, not one per request. A bounded, per-isolate map:
+ * forgetting an entry only costs one extra lookup.
+ */
+export const HIT_FOR_PASS_MS = 60_000;
+const MAX_PASS_ENTRIES = 10_000;
+const passUntil = new Map<string, number>();
+
+/** True while `key` is marked hit-for-pass. */
+export function isPassing(key: string, now: number): boolean {
+  const until = passUntil.get(key);
+  if (until === undefined) return false;
+  if (until > now) return true;
+  passUntil.delete(key);
+  return false;
+}
+
+/** Marks `key` hit-for-pass (its response was not storable). */
+export function rememberPass(key: string, now: number): void {
+  if (passUntil.size >= MAX_PASS_ENTRIES) {
+    // Oldest first (insertion order): drop a tenth in one go.
+    let n = MAX_PASS_ENTRIES / 10;
+    for (const k of passUntil.keys()) {
+      passUntil.delete(k);
+      if (--n === 0) break;
+    }
+  }
+  passUntil.set(key, now + HIT_FOR_PASS_MS);
+}
+
+/** Clears a mark (the URL's response became storable). */
+export function forgetPass(key: string): void {
+  passUntil.delete(key);
+}
+
 /** A cached response for this request, or null. */
 export async function lookup(cache: Cache, url: URL, host: string, enrollments: string, headers: Headers): Promise<Response | null> {
   const shared = await cache.match(sharedKey(url, host));

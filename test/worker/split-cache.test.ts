@@ -150,6 +150,25 @@ describe("enrollment-aware caching (real Cache API)", () => {
     expect(origin.requests).toHaveLength(3);
   });
 
+  it("hit-for-pass: after an unstorable response the lookup is skipped, and a storable one is kept at once", async () => {
+    const status = async () => ((await (await h.fetch("https://en.wikipedia.org/_enrollment/status")).json()) as any).counters.cache;
+    originHeaders = { vary: "X-Experiment-Enrollments", "cache-control": "private" };
+    const url = `https://en.wikipedia.org/wiki/Pass_${++path}`;
+    const a = visitor("en.wikipedia.org", "cache-split-test=a;");
+    await get(url, a); // miss, not storable: marked hit-for-pass
+    const before = await status();
+    await get(url, a); // pass: no lookup
+    const after = await status();
+    expect(after.pass).toBe(before.pass + 1);
+    expect(after.miss).toBe(before.miss);
+    originHeaders = { vary: "X-Experiment-Enrollments", "cache-control": "public, s-maxage=300" };
+    await get(url, a); // pass, but storable now: stored, mark cleared
+    const third = await get(url, a); // hit
+    expect(third.body).toMatch(/n=\d+$/);
+    expect(origin.requests).toHaveLength(3);
+    expect((await status()).hit).toBe(after.hit + 1);
+  });
+
   it("never stores Vary: *", async () => {
     originHeaders = { vary: "*", "cache-control": "public, s-maxage=300" };
     const url = `https://en.wikipedia.org/wiki/Star_${++path}`;
