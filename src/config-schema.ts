@@ -29,17 +29,45 @@ const Bucket = v.pipe(
 
 const Range = v.strictTuple([Bucket, Bucket], "must be a [first, last] pair of bucket numbers");
 
-const GroupName = v.pipe(v.string(), v.regex(GROUP_NAME, `group name must match ${GROUP_NAME.source}`));
+/**
+ * An object keyed by names that match `key`, each value checked by `value`. Not v.record:
+ * that skips the keys "constructor" and "prototype" (its prototype-pollution guard), which
+ * are valid group and host names here, so a group called "prototype" would silently vanish.
+ * Values are written with defineProperty, so no key can reach a prototype either.
+ */
+function recordOf<TValue extends v.GenericSchema>(key: RegExp, keyMessage: string, value: TValue, notAnObject: string, empty: string) {
+  return v.pipe(
+    v.custom<Record<string, unknown>>((input) => typeof input === "object" && input !== null && !Array.isArray(input), notAnObject),
+    v.rawTransform(({ dataset, addIssue }) => {
+      const input = dataset.value;
+      const out: Record<string, v.InferOutput<TValue>> = {};
+      const names = Object.keys(input);
+      if (names.length === 0) addIssue({ message: empty });
+      for (const name of names) {
+        const step = { type: "object", origin: "value", input, key: name, value: input[name] } as const;
+        if (!key.test(name)) {
+          addIssue({ message: keyMessage, path: [{ ...step, origin: "key" }] });
+          continue;
+        }
+        const parsed = v.safeParse(value, input[name]);
+        if (!parsed.success) {
+          for (const issue of parsed.issues) addIssue({ message: issue.message, path: [step, ...(issue.path ?? [])] });
+          continue;
+        }
+        Object.defineProperty(out, name, { value: parsed.output, enumerable: true, writable: true, configurable: true });
+      }
+      return out;
+    }),
+  );
+}
 
 const Domain = v.strictObject(
   {
     unique_domain: v.optional(v.boolean("must be true or false")),
-    groups: v.pipe(v.record(GroupName, Range, "must be an object of group ranges"), v.minEntries(1, "needs at least one group")),
+    groups: recordOf(GROUP_NAME, `group name must match ${GROUP_NAME.source}`, Range, "must be an object of group ranges", "needs at least one group"),
   },
   (issue) => objectMessage(issue, "must be an object with groups"),
 );
-
-const HostKey = v.pipe(v.string(), v.regex(HOST_NAME, `host must be lower-case and match ${HOST_NAME.source}`));
 
 /** One experiment entry, structure only. */
 export const ExperimentSchema = v.strictObject(
@@ -49,7 +77,7 @@ export const ExperimentSchema = v.strictObject(
     cache_split: v.optional(v.boolean("must be true or false")),
     shared_selector: v.optional(v.pipe(v.string(), v.regex(EXPERIMENT_NAME, `must match ${EXPERIMENT_NAME.source}`))),
     _comment: v.optional(v.string()),
-    domains: v.pipe(v.record(HostKey, Domain, "must be an object keyed by host"), v.minEntries(1, "needs at least one domain")),
+    domains: recordOf(HOST_NAME, `host must be lower-case and match ${HOST_NAME.source}`, Domain, "must be an object keyed by host", "needs at least one domain"),
   },
   (issue) => objectMessage(issue, "experiment must be an object"),
 );

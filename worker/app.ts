@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { Env } from "./env.js";
 import { log } from "./log.js";
-import { handleRequest } from "./request-path.js";
+import { bareProxy, handleRequest } from "./request-path.js";
 import { statusBody } from "./status.js";
 
 /**
@@ -28,13 +28,7 @@ app.all("*", (c) =>
 
 // Last resort: the request path does not throw by design; if it ever does, the visitor
 // still gets the origin, un-enrolled, and we say so.
-app.onError(async (err, c) => {
-  log("error", "worker.unhandled", { error: err.message, effect: "bare pass-through" });
-  try {
-    const headers = new Headers(c.req.raw.headers);
-    headers.delete("x-experiment-enrollments");
-    return await fetch(c.req.raw.url, { method: c.req.raw.method, headers, redirect: "manual" });
-  } catch {
-    return new Response("Bad gateway.\n", { status: 502 });
-  }
+app.onError((err, c) => {
+  log("error", "worker.unhandled", { error: err.message, effect: "bare pass-through to the origin" });
+  return bareProxy(c.req.raw, c.env, Date.now());
 });

@@ -47,6 +47,8 @@ interface MemoState {
 
 /** A cold isolate waits this long for KV at most, then serves un-enrolled. */
 export const COLD_LOAD_TIMEOUT_MS = 250;
+/** A refresh whose KV reads have not settled by then is abandoned, so the next one can start. */
+export const REFRESH_TIMEOUT_MS = 2_000;
 
 const EMPTY: MemoState = {
   config: null,
@@ -109,10 +111,13 @@ export async function getConfigView(
 
 async function refresh(kv: KVNamespace, now: number): Promise<void> {
   try {
-    const [version, kill] = await Promise.all([kv.get(KV_KEYS.version), kv.get(KV_KEYS.killSwitch)]);
+    const [version, kill] = await bounded(Promise.all([kv.get(KV_KEYS.version), kv.get(KV_KEYS.killSwitch)]));
     state.killed = kill === "on";
-    if (version === null || version === state.version) return;
-    const doc = await kv.getWithMetadata<DocumentMetadata>(KV_KEYS.document, "text");
+    if (version === null || version === state.version) {
+      state.lastError = null;
+      return;
+    }
+    const doc = await bounded(kv.getWithMetadata<DocumentMetadata>(KV_KEYS.document, "text"));
     if (doc.value === null) throw new Error("config/v1/version is set but the document is missing");
     const parsed = parseConfigText(doc.value);
     if (!parsed.ok) {
@@ -132,5 +137,18 @@ async function refresh(kv: KVNamespace, now: number): Promise<void> {
     counters.config.loadFailures++;
     state.lastError = (e as Error).message;
     log("error", "config.load_failed", { error: state.lastError, keeping: state.version });
+  }
+}
+
+// KV reads that never settle must not pin `state.refreshing` for ever.
+async function bounded<T>(p: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`KV did not answer within ${REFRESH_TIMEOUT_MS} ms`)), REFRESH_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    if (timer !== null) clearTimeout(timer);
   }
 }

@@ -17,12 +17,15 @@ export function originUrl(requestUrl: URL, originBase: string | null): string {
   return originBase + requestUrl.pathname + requestUrl.search;
 }
 
-/** Removes hop-by-hop headers, including any the client listed in `Connection`. */
+// RFC 9110 token: anything else is not a header name, and Headers.delete would throw.
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** Removes hop-by-hop headers, including any the client listed in `Connection` (valid names only). */
 export function stripHopByHop(headers: Headers): void {
   const listed = headers.get("connection");
   if (listed) for (const name of listed.split(",")) {
     const n = name.trim();
-    if (n !== "") headers.delete(n);
+    if (TOKEN.test(n)) headers.delete(n);
   }
   for (const h of HOP_BY_HOP) headers.delete(h);
 }

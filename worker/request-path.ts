@@ -13,7 +13,7 @@ import { logOnce } from "./log.js";
 import { recordRequest } from "./metrics.js";
 import { fetchOrigin, originUrl, stripHopByHop } from "./origin.js";
 import { getSettings, type Settings } from "./settings.js";
-import { forgetPass, isPassing, isStorable, lookup, rememberPass, sharedKey, store } from "./split-cache.js";
+import { captureBody, forgetPass, isPassing, isStorable, lookup, rememberPass, sharedKey, store } from "./split-cache.js";
 
 /**
  * The request path: strip what a client could spoof, identify, enroll, proxy, and dress
@@ -56,12 +56,7 @@ export async function handleRequest(request: Request, env: Env, deps: RequestDep
   const settings = getSettings(env);
   const url = new URL(request.url);
   const headers = new Headers(request.headers);
-  // First, always: nothing a client sends may choose its own group.
-  if (headers.has(ENROLLMENTS_HEADER)) {
-    headers.delete(ENROLLMENTS_HEADER);
-    counters.spoofedHeaderRemoved++;
-  }
-  stripHopByHop(headers);
+  if (stripClientHeaders(headers)) counters.spoofedHeaderRemoved++;
   const cookies = scanCookieHeader(headers.get("cookie"));
   if (cookies.values.length > 0) {
     if (cookies.rest === null) headers.delete("cookie");
@@ -92,13 +87,65 @@ export async function handleRequest(request: Request, env: Env, deps: RequestDep
   const method = request.method;
   let response: Response;
   if (decision.split && deps.cache !== null && (method === "GET" || method === "HEAD")) {
-    const through = await throughSplitCache(request, target, headers, url, host, decision.enrollments, deps);
+    const through = await throughSplitCache(request, target, headers, url, decision.enrollments, deps);
     response = through.response;
     cacheResult = through.result;
   } else {
     response = await fetchOrigin(request, target, headers, false, deps.now);
   }
   return finish(dress(response, decision, method));
+}
+
+// Spellings CGI/PHP stacks fold into the same variable as X-Experiment-Enrollments
+// (HTTP_X_EXPERIMENT_ENROLLMENTS): a client must not reach the origin through them either.
+const ENROLLMENT_SPELLINGS = ["x_experiment_enrollments", "x-experiment_enrollments", "x_experiment-enrollments"];
+
+/**
+ * First, always: nothing a client sends may choose its own group. Removes every spelling of
+ * the enrollment header and the hop-by-hop headers; true when the client sent one.
+ */
+function stripClientHeaders(headers: Headers): boolean {
+  let spoofed = false;
+  if (headers.has(ENROLLMENTS_HEADER)) {
+    headers.delete(ENROLLMENTS_HEADER);
+    spoofed = true;
+  }
+  for (const name of ENROLLMENT_SPELLINGS) {
+    if (headers.has(name)) {
+      headers.delete(name);
+      spoofed = true;
+    }
+  }
+  stripHopByHop(headers);
+  return spoofed;
+}
+
+/**
+ * The last resort when the request path itself failed (app.onError): the request goes to
+ * the configured origin un-enrolled, without the client's enrollment header or our cookie,
+ * never to another host. Resolves to a 502 if even that fails.
+ */
+export async function bareProxy(request: Request, env: Env, now: number): Promise<Response> {
+  try {
+    const settings = getSettings(env);
+    const url = new URL(request.url);
+    const headers = new Headers();
+    for (const [name, value] of request.headers) {
+      try {
+        headers.append(name, value);
+      } catch {
+        // a value the Headers class refuses is dropped, not fatal
+      }
+    }
+    stripClientHeaders(headers);
+    const rest = scanCookieHeader(headers.get("cookie")).rest;
+    if (rest === null) headers.delete("cookie");
+    else headers.set("cookie", rest);
+    if (settings.originBase !== null) headers.set("x-forwarded-host", url.host);
+    return await fetchOrigin(request, originUrl(url, settings.originBase), headers, false, now);
+  } catch {
+    return new Response("Bad gateway.\n", { status: 502, headers: { "content-type": "text/plain; charset=utf-8" } });
+  }
 }
 
 async function decide(
@@ -191,17 +238,16 @@ async function throughSplitCache(
   target: string,
   headers: Headers,
   url: URL,
-  host: string,
   enrollments: string,
   deps: RequestDeps,
 ): Promise<{ response: Response; result: "hit" | "miss" | "pass" }> {
   const cache = deps.cache!;
-  const key = sharedKey(url, host);
+  const key = sharedKey(url);
   const passing = isPassing(key, deps.now);
   if (!passing) {
     let hit: Response | null = null;
     try {
-      hit = await lookup(cache, url, host, enrollments, headers);
+      hit = await lookup(cache, url, enrollments, headers);
     } catch (e) {
       logOnce("cache-lookup", deps.now, "warn", "cache.lookup_failed", { error: (e as Error).message });
     }
@@ -212,16 +258,24 @@ async function throughSplitCache(
   }
   if (passing) counters.cache.pass++;
   else counters.cache.miss++;
-  const response = await fetchOrigin(request, target, headers, true, deps.now);
+  let response = await fetchOrigin(request, target, headers, true, deps.now);
   if (request.method === "GET") {
-    if (isStorable(response)) {
+    if (isStorable(response) && response.body !== null) {
       forgetPass(key);
       const vary = rewriteVary(response.headers.get("vary"));
-      counters.cache.stored++;
+      const { stream, complete } = captureBody(response.body, response.headers.get("content-length"));
+      const original = response;
+      response = new Response(stream, original);
       deps.waitUntil(
-        store(cache, url, host, enrollments, headers, response.clone(), vary.value).catch((e: Error) =>
-          logOnce("cache-store", deps.now, "warn", "cache.store_failed", { error: e.message }),
-        ),
+        complete
+          .then((body) => {
+            if (body === null) {
+              logOnce("cache-incomplete", deps.now, "warn", "cache.store_skipped", { reason: "body incomplete" });
+              return;
+            }
+            return store(cache, url, enrollments, headers, original, body, vary.value).then(() => void counters.cache.stored++);
+          })
+          .catch((e: Error) => logOnce("cache-store", deps.now, "warn", "cache.store_failed", { error: e.message })),
       );
     } else if (!passing) {
       rememberPass(key, deps.now);

@@ -23,14 +23,18 @@ const textEncoder = new TextEncoder();
 const KEY_DIGEST_KEY = textEncoder.encode("ee-cache-key-v1!");
 const STORABLE_STATUS = new Set([200, 203, 301, 404, 410]);
 
-/** Where a URL's entries live; versioned in the path so a change of scheme never reads old entries. */
-export function cacheBase(host: string): string {
-  return `https://${host}/__edge-enrollment-cache/v1`;
+/**
+ * Where a URL's entries live; versioned in the path so a change of scheme never reads old
+ * entries. `authority` is the request URL's host exactly as the origin is told it (port and
+ * trailing dot included): every input the origin can see is part of the key.
+ */
+export function cacheBase(authority: string): string {
+  return `https://${authority}/__edge-enrollment-cache/v1`;
 }
 
 /** The shared key of a URL (response or marker). */
-export function sharedKey(url: URL, host: string): string {
-  return `${cacheBase(host)}/shared${url.pathname}${url.search}`;
+export function sharedKey(url: URL): string {
+  return `${cacheBase(url.host)}/shared${url.pathname}${url.search}`;
 }
 
 /**
@@ -38,14 +42,14 @@ export function sharedKey(url: URL, host: string): string {
  * it varies on enrollments): a digest of the enrollment string and each named request
  * header's value.
  */
-export function variantKey(url: URL, host: string, varyNames: readonly string[], enrollments: string, headers: Headers): string {
+export function variantKey(url: URL, varyNames: readonly string[], enrollments: string, headers: Headers): string {
   let input = "";
   for (const name of varyNames) {
     const value = name === ENROLLMENTS_TOKEN ? enrollments : headers.get(name);
     input += `${name}\u0000${value === null ? "\u0001" : value}\u0000`;
   }
   const digest = encodeBase64url(sipHash128(KEY_DIGEST_KEY, textEncoder.encode(input)));
-  return `${cacheBase(host)}/v/${digest}${url.pathname}${url.search}`;
+  return `${cacheBase(url.host)}/v/${digest}${url.pathname}${url.search}`;
 }
 
 /**
@@ -101,14 +105,14 @@ export function forgetPass(key: string): void {
 }
 
 /** A cached response for this request, or null. */
-export async function lookup(cache: Cache, url: URL, host: string, enrollments: string, headers: Headers): Promise<Response | null> {
-  const shared = await cache.match(sharedKey(url, host));
+export async function lookup(cache: Cache, url: URL, enrollments: string, headers: Headers): Promise<Response | null> {
+  const shared = await cache.match(sharedKey(url));
   if (!shared) return null;
   const marker = shared.headers.get(MARKER);
   if (marker === null) return shared;
   await shared.body?.cancel();
   const names = marker === "" ? [] : marker.split(",");
-  return (await cache.match(variantKey(url, host, names, enrollments, headers))) ?? null;
+  return (await cache.match(variantKey(url, names, enrollments, headers))) ?? null;
 }
 
 /**
@@ -126,27 +130,69 @@ export function isStorable(response: Response): boolean {
 }
 
 /**
- * Stores a storable response: under its variant key plus a marker under the shared key
- * when it varies on anything we key, else under the shared key. The stored copy's `Vary`
- * no longer names our token. Returns the promise for waitUntil.
+ * Lets a storable response's body stream to the client while keeping a copy: `complete`
+ * resolves to the whole body once it has all arrived and matches its Content-Length, or to
+ * null when it broke off, came up short, or the client went away. A truncated page is so
+ * never stored for everyone, and the client's stream is never held back (no tee, no
+ * buffering in front of the client).
  */
-export function store(
+export function captureBody(
+  body: ReadableStream<Uint8Array>,
+  contentLength: string | null,
+): { stream: ReadableStream<Uint8Array>; complete: Promise<Uint8Array | null> } {
+  const expected = contentLength === null ? null : Number(contentLength);
+  const chunks: Uint8Array[] = [];
+  let seen = 0;
+  let settle: (body: Uint8Array | null) => void = () => undefined;
+  const complete = new Promise<Uint8Array | null>((resolve) => (settle = resolve));
+  const pass = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      chunks.push(chunk.slice());
+      seen += chunk.byteLength;
+      controller.enqueue(chunk);
+    },
+  });
+  body.pipeTo(pass.writable).then(
+    () => {
+      if (expected !== null && seen !== expected) return settle(null);
+      const out = new Uint8Array(seen);
+      let at = 0;
+      for (const c of chunks) {
+        out.set(c, at);
+        at += c.byteLength;
+      }
+      settle(out);
+    },
+    () => settle(null),
+  );
+  return { stream: pass.readable, complete };
+}
+
+/**
+ * Stores a complete response: under its variant key plus a marker under the shared key
+ * when it varies on anything we key, else under the shared key. The stored copy's `Vary`
+ * no longer names our token.
+ */
+export async function store(
   cache: Cache,
   url: URL,
-  host: string,
   enrollments: string,
   headers: Headers,
   response: Response,
+  body: Uint8Array,
   varyWithoutUs: string | null,
-): Promise<unknown> {
+): Promise<void> {
   const names = keyedVaryNames(response.headers.get("vary")) ?? [];
-  const copy = new Response(response.body, response);
+  const copy = new Response(body, response);
   if (varyWithoutUs === null) copy.headers.delete("vary");
   else copy.headers.set("vary", varyWithoutUs);
-  if (names.length === 0) return cache.put(sharedKey(url, host), copy);
+  if (names.length === 0) {
+    await cache.put(sharedKey(url), copy);
+    return;
+  }
   const marker = new Response(null, {
     status: 200,
     headers: { [MARKER]: names.join(","), "cache-control": response.headers.get("cache-control") ?? "" },
   });
-  return Promise.all([cache.put(variantKey(url, host, names, enrollments, headers), copy), cache.put(sharedKey(url, host), marker)]);
+  await Promise.all([cache.put(variantKey(url, names, enrollments, headers), copy), cache.put(sharedKey(url), marker)]);
 }

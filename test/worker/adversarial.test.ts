@@ -161,7 +161,7 @@ describe("spoofed X-Experiment-Enrollments", () => {
   // (X_Experiment_Enrollments and X-Experiment-Enrollments are both HTTP_X_EXPERIMENT_ENROLLMENTS),
   // so an origin stack that passes underscore headers on would read a client's spoofed value
   // whenever the worker sends none (every unenrolled visitor). See the report.
-  it.fails("the underscore spelling X_Experiment_Enrollments is removed too (CGI header-name folding)", async () => {
+  it("the underscore spelling X_Experiment_Enrollments is removed too (CGI header-name folding)", async () => {
     const { seen } = await throughToOrigin(() =>
       w.raw(`GET /wiki/X HTTP/1.1\r\nHost: fr.wikipedia.org\r\nX_Experiment_Enrollments: fifty-fifty-test=treatment;\r\nConnection: close\r\n\r\n`),
     );
@@ -502,11 +502,11 @@ describe("cache poisoning attempts (split cache, real Cache API)", () => {
     expect(de).toBe("host=de.wikipedia.org");
   });
 
-  // BUG (reported): the split-cache key uses the normalised host (no port, no trailing dot),
+  // Regression (was a bug, fixed): the split-cache key uses the normalised host (no port, no trailing dot),
   // but the origin is asked with the raw one (X-Forwarded-Host with ORIGIN_URL, or the Host
   // of the request URL without). A response the origin builds from that header is stored
   // under the plain host's key and served to everyone: unkeyed-input cache poisoning.
-  it.fails("a response made for an odd host spelling (port, trailing dot) is never served to the plain host", async () => {
+  it("a response made for an odd host spelling (port, trailing dot) is never served to the plain host", async () => {
     origin.handler = cacheableEcho;
     const cookie = await firstVisit();
     // Today the origin sees "xfh=en.wikipedia.org.:8443" here (a fix may instead forward the
@@ -520,12 +520,12 @@ describe("cache poisoning attempts (split cache, real Cache API)", () => {
 });
 
 describe("the worker stays an enrollment proxy when a request header is malformed", () => {
-  // BUG (reported): stripHopByHop (worker/origin.ts) calls headers.delete() for every token
+  // Regression (was a bug, fixed): stripHopByHop (worker/origin.ts) calls headers.delete() for every token
   // of the client's Connection header; a token that is not a valid header name ("x y")
   // makes Headers.delete throw outside decide()'s try, so app.onError (worker/app.ts) takes
   // over, and its fallback fetches c.req.raw.url: the request's own URL instead of
   // ORIGIN_URL, with the client's raw Cookie (WMF-Uniq included) and without the body.
-  it.fails("a Connection header naming an invalid token: proxied to the origin, cookie stripped, body intact", async () => {
+  it("a Connection header naming an invalid token: proxied to the origin, cookie stripped, body intact", async () => {
     const side = await startStub((_req, res) => {
       res.writeHead(200);
       res.end("side");

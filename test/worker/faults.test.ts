@@ -250,10 +250,10 @@ describe("KV faults (wrapper proxy over the real KV binding)", () => {
     });
   });
 
-  // BUG (reported): config-store.ts refresh() returns early when the version is unchanged,
+  // Regression (was a bug, fixed): config-store.ts refresh() returns early when the version is unchanged,
   // before clearing state.lastError, so after KV recovers the status endpoint keeps showing
   // the old error for as long as the config version does not change.
-  it.fails("after KV recovers, config.lastLoadError is cleared once a refresh succeeds", async () => {
+  it("after KV recovers, config.lastLoadError is cleared once a refresh succeeds", async () => {
     await withWorker(async (w) => {
       await w.poll();
       await page(w);
@@ -295,12 +295,12 @@ describe("KV faults (wrapper proxy over the real KV binding)", () => {
     });
   });
 
-  // BUG (reported): a refresh whose KV read never settles (KV stuck past the request's
+  // Regression (was a bug, fixed): a refresh whose KV read never settles (KV stuck past the request's
   // waitUntil lifetime cancels the promise; the wrapper's "hang" models that) leaves
   // state.refreshing set for ever in worker/config-store.ts getConfigView(): no later
   // request starts a new refresh, so the isolate never loads a config again, and the
   // status endpoint shows no error. Fix: bound refresh() with a timeout.
-  it.fails("after KV reads that never settled, the isolate loads the config once KV answers again", async () => {
+  it("after KV reads that never settled, the isolate loads the config once KV answers again", async () => {
     await withWorker(async (w) => {
       await w.poll();
       await w.setFaults({ kvRead: "hang" });
@@ -461,13 +461,13 @@ describe("origin faults", () => {
     });
   });
 
-  // BUG (reported): on a host with live experiments a storable GET goes through the split
+  // Regression (was a bug, fixed): on a host with live experiments a storable GET goes through the split
   // cache; worker/request-path.ts throughSplitCache stores response.clone() with
   // cache.put in waitUntil, and a body the origin cut off mid-way is stored as is (in
   // workerd's Cache API): every later visitor of that variant gets the truncated page for
   // the whole s-maxage. Fix: buffer the copy (arrayBuffer() rejects on a broken stream),
   // check it against Content-Length, and only then cache.put.
-  it.fails("a response cut off mid-body is never stored in the split cache", async () => {
+  it("a response cut off mid-body is never stored in the split cache", async () => {
     const full = Buffer.alloc(200_000, "a");
     const state = { broken: true };
     origin.handler = resetOrigin(full, state);
