@@ -20,8 +20,16 @@ export function originUrl(requestUrl: URL, originBase: string | null): string {
 // RFC 9110 token: anything else is not a header name, and Headers.delete would throw.
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-/** Removes hop-by-hop headers, including any the client listed in `Connection` (valid names only). */
+/**
+ * Removes hop-by-hop headers, including any the client listed in `Connection` (valid names
+ * only). A WebSocket handshake keeps `Upgrade` and `Connection`: workerd proxies the upgrade
+ * itself, and stripping them would turn it into a plain GET.
+ */
 export function stripHopByHop(headers: Headers): void {
+  if (headers.get("upgrade")?.toLowerCase() === "websocket") {
+    for (const h of HOP_BY_HOP) if (h !== "upgrade" && h !== "connection") headers.delete(h);
+    return;
+  }
   const listed = headers.get("connection");
   if (listed) for (const name of listed.split(",")) {
     const n = name.trim();

@@ -1,3 +1,4 @@
+import { DEFAULT_CONFIG_URL } from "../src/config-source.js";
 import { MAX_LIVE_EXPERIMENTS } from "../src/enroll.js";
 import { SUBJECT_ALGORITHM_VERSION } from "../src/subject.js";
 import { TOKEN_VERSION } from "../src/token.js";
@@ -11,7 +12,7 @@ import { WORKER_VERSION } from "./version.js";
 /**
  * `GET /_enrollment/status`: what an operator needs at 3 a.m. — is a config loaded, how
  * old is it, did the last poll work, is enrollment on, what is this isolate counting.
- * No secrets (key tags only, never keys) and no visitor data.
+ * No secrets (key tags only, never keys), no addresses, no visitor data.
  */
 export async function statusBody(env: Env, now: number, waitUntil: (p: Promise<unknown>) => void): Promise<Record<string, unknown>> {
   const settings = getSettings(env);
@@ -45,8 +46,10 @@ export async function statusBody(env: Env, now: number, waitUntil: (p: Promise<u
       ? { ok: false, error: settings.keyRingError }
       : { ok: true, mintingTag: settings.keyRing.minting.tag, tags: settings.keyRing.tags, developmentKey: settings.keyRing.usesDevelopmentKey },
     settings: {
-      configUrl: settings.configUrl,
-      origin: settings.originBase ?? "(request URL)",
+      // Whether they are set, never the addresses: the status page is public, and an
+      // origin's address is what lets a client bypass the CDN.
+      configUrl: settings.configUrl === DEFAULT_CONFIG_URL ? "default (Test Kitchen)" : "custom",
+      origin: settings.originBase === null ? "request URL" : "ORIGIN_URL",
       eventsPath: settings.eventsPath,
       cookieDomain: settings.cookieDomain ?? "(registrable domain of the host)",
       configRefreshMs: settings.configRefreshMs,

@@ -354,7 +354,7 @@ describe("methods and bodies", () => {
     expect(header_(seen)).toBe(expectedFor(doc, cookie, EN).page);
   });
 
-  it("an Upgrade: websocket request is proxied to the origin, enrolled, never a 5xx (the upgrade itself is not forwarded: see the report)", async () => {
+  it("an Upgrade: websocket request is proxied to the origin as an upgrade, enrolled, never a 5xx", async () => {
     const cookie = await firstVisit();
     const { seen } = await throughToOrigin(() =>
       w.raw(
@@ -363,6 +363,7 @@ describe("methods and bodies", () => {
       ),
     );
     expect(seen.method).toBe("GET");
+    expect(seen.headers.upgrade).toBe("websocket");
     expect(header_(seen)).toBe(expectedFor(doc, cookie, EN).page);
     expect(seen.headers.cookie).toBeUndefined();
   });
