@@ -29,6 +29,7 @@ const ENTRIES = ["micro", "passthrough", "ladder", "enrollment-host", "growthboo
 const LADDER = [
   ["copy-headers", "pass-through + request headers copied into new Headers"],
   ["wrap-response", "… + response re-wrapped to set Vary and Server-Timing"],
+  ["no-store", "… re-wrap variant with `cache: \"no-store\"` on the origin fetch"],
   ["cache-lookup", "… + one Cache API lookup (miss) before the fetch"],
   ["hono", "… re-wrap variant inside a Hono app"],
 ] as const;

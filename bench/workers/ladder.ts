@@ -6,6 +6,7 @@ import { originUrl } from "./runtime.js";
  * ours performs, so the bench can put a price on each inside workerd (STEP binding):
  *   copy-headers   copy the request headers into a new Headers, fetch with an init object
  *   wrap-response  + re-wrap the origin's response to set Vary and Server-Timing
+ *   no-store       wrap-response with `cache: "no-store"` on the origin fetch
  *   cache-lookup   + one Cache API match (a miss) before the origin fetch
  *   hono           wrap-response inside a Hono app (app.all("*"))
  * No enrollment logic at all: the difference to the plain pass-through is platform cost.
@@ -13,14 +14,16 @@ import { originUrl } from "./runtime.js";
 
 type Env = Record<string, unknown>;
 
-async function wrapped(request: Request, env: Env, lookup: boolean): Promise<Response> {
+async function wrapped(request: Request, env: Env, lookup: boolean, noStore = false): Promise<Response> {
   const headers = new Headers(request.headers);
   headers.set("x-experiment-enrollments", "bench_experiment_001=control;");
   if (lookup) {
     const hit = await caches.default.match(`https://en.wikipedia.org/__bench-cache${new URL(request.url).pathname}`);
     if (hit) return hit;
   }
-  const response = await fetch(originUrl(env["ORIGIN_URL"] as string, request.url), { method: request.method, headers, redirect: "manual" });
+  const init: RequestInit = { method: request.method, headers, redirect: "manual" };
+  if (noStore) (init as { cache?: string }).cache = "no-store";
+  const response = await fetch(originUrl(env["ORIGIN_URL"] as string, request.url), init);
   const out = new Response(response.body, response);
   out.headers.set("vary", "Accept-Encoding");
   out.headers.set("server-timing", 'WMF-Uniq;desc="bench_experiment_001=control;"');
@@ -42,6 +45,8 @@ export default {
       }
       case "wrap-response":
         return wrapped(request, env, false);
+      case "no-store":
+        return wrapped(request, env, false, true);
       case "cache-lookup":
         return wrapped(request, env, true);
       case "hono":
