@@ -16,27 +16,48 @@ export interface CookieScan {
   readonly rest: string | null;
 }
 
-/** Scans a Cookie header. Fast path: no `uniq` anywhere means nothing to find or strip. */
+// Our name and its "=", anywhere; a match counts only at the start of a pair.
+const NAME = /wmf-uniq[ \t]*=/gi;
+
+/**
+ * Scans a Cookie header. Fast path: one case-insensitive regex search for the name finds
+ * our pairs without walking the other cookies (16 KB of them cost one scan, no per-pair
+ * work), and each pair found is cut out of the text; no match: the header as it came.
+ */
 export function scanCookieHeader(header: string | null): CookieScan {
   if (header === null || header === "") return { values: [], rest: null };
-  // Cheap pre-check; any casing of the name contains one of these spellings of "uniq".
-  if (!/uniq/i.test(header)) return { values: [], rest: header };
+  NAME.lastIndex = 0;
+  let m = NAME.exec(header);
+  if (m === null) return { values: [], rest: header };
   const values: string[] = [];
-  const kept: string[] = [];
-  let start = 0;
   const len = header.length;
-  while (start <= len) {
-    let end = header.indexOf(";", start);
-    if (end < 0) end = len;
-    const pair = header.slice(start, end);
-    const eq = pair.indexOf("=");
-    const name = (eq < 0 ? "" : pair.slice(0, eq)).trim();
-    if (name.length === 8 && name.toLowerCase() === "wmf-uniq") {
-      values.push(pair.slice(eq + 1).trim());
-    } else if (pair.trim() !== "") {
-      kept.push(pair.trim());
+  let rest = "";
+  let keptFrom = 0;
+  while (m !== null) {
+    // A pair starts after ";" (or at the start) and optional spaces: "x=wmf-uniq=" is a value.
+    let b = m.index - 1;
+    while (b >= 0 && (header.charCodeAt(b) === 32 || header.charCodeAt(b) === 9)) b--;
+    if (b < 0 || header.charCodeAt(b) === 59 /* ; */) {
+      let end = header.indexOf(";", NAME.lastIndex);
+      if (end < 0) end = len;
+      values.push(header.slice(NAME.lastIndex, end).trim());
+      // Drop the pair with its own separator: "a=1; WMF-Uniq=x; b=2" -> "a=1; b=2".
+      rest += header.slice(keptFrom, b + 1);
+      keptFrom = end + 1;
+      NAME.lastIndex = end;
     }
-    start = end + 1;
+    m = NAME.exec(header);
   }
-  return { values, rest: kept.length === 0 ? null : kept.join("; ") };
+  if (values.length === 0) return { values, rest: header };
+  if (keptFrom < len) rest += header.slice(keptFrom);
+  // Trim separators and spaces left at either end; nothing left: drop the header.
+  let from = 0;
+  let to = rest.length;
+  while (from < to && isSeparator(rest.charCodeAt(from))) from++;
+  while (to > from && isSeparator(rest.charCodeAt(to - 1))) to--;
+  return { values, rest: from === to ? null : rest.slice(from, to) };
+}
+
+function isSeparator(c: number): boolean {
+  return c === 59 /* ; */ || c === 32 || c === 9 || c === 10 || c === 13;
 }

@@ -8,6 +8,11 @@ describe("scanCookieHeader", () => {
     expect(scanCookieHeader("WMF-UNIQ=x;wMf-UnIq=y")).toEqual({ values: ["x", "y"], rest: null });
   });
 
+  it("cuts only our pairs: the other cookies keep their exact bytes and separators", () => {
+    expect(scanCookieHeader("a=1;b=2; WMF-Uniq=x;c=\"q r\"")).toEqual({ values: ["x"], rest: 'a=1;b=2;c="q r"' });
+    expect(scanCookieHeader("WMF-Uniq = x ; a=1")).toEqual({ values: ["x"], rest: "a=1" });
+  });
+
   it("keeps other cookies byte for byte when there is nothing to strip", () => {
     const header = "session=a%20b; theme=\"dark\"";
     expect(scanCookieHeader(header)).toEqual({ values: [], rest: header });
