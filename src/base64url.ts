@@ -32,14 +32,23 @@ export function encodeBase64url(bytes: Uint8Array): string {
 
 /** Decodes strictly; null for any character outside the alphabet, a bad length or stray bits. */
 export function decodeBase64url(text: string): Uint8Array | null {
+  if (text.length % 4 === 1) return null;
+  const out = new Uint8Array(Math.floor((text.length * 3) / 4));
+  return decodeBase64urlInto(text, out) ? out : null;
+}
+
+/**
+ * Decodes strictly into `out`, which must be exactly floor(length * 3 / 4) bytes; false
+ * on any fault. Lets the per-request token check reuse one buffer.
+ */
+export function decodeBase64urlInto(text: string, out: Uint8Array): boolean {
   const len = text.length;
-  if (len % 4 === 1) return null;
-  const out = new Uint8Array(Math.floor((len * 3) / 4));
+  if (len % 4 === 1 || out.length !== Math.floor((len * 3) / 4)) return false;
   let o = 0;
   let i = 0;
   for (; i + 3 < len; i += 4) {
     const a = sextet(text, i), b = sextet(text, i + 1), c = sextet(text, i + 2), d = sextet(text, i + 3);
-    if ((a | b | c | d) > 63) return null;
+    if ((a | b | c | d) > 63) return false;
     const n = (a << 18) | (b << 12) | (c << 6) | d;
     out[o++] = n >>> 16;
     out[o++] = (n >>> 8) & 0xff;
@@ -48,16 +57,16 @@ export function decodeBase64url(text: string): Uint8Array | null {
   const rest = len - i;
   if (rest === 2) {
     const a = sextet(text, i), b = sextet(text, i + 1);
-    if ((a | b) > 63 || (b & 0x0f) !== 0) return null;
+    if ((a | b) > 63 || (b & 0x0f) !== 0) return false;
     out[o++] = (a << 2) | (b >>> 4);
   } else if (rest === 3) {
     const a = sextet(text, i), b = sextet(text, i + 1), c = sextet(text, i + 2);
-    if ((a | b | c) > 63 || (c & 0x03) !== 0) return null;
+    if ((a | b | c) > 63 || (c & 0x03) !== 0) return false;
     const n = (a << 18) | (b << 12) | (c << 6);
     out[o++] = n >>> 16;
     out[o++] = (n >>> 8) & 0xff;
   }
-  return out;
+  return true;
 }
 
 function sextet(text: string, i: number): number {

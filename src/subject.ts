@@ -41,10 +41,20 @@ export function selectorFingerprint(selector: string, host: string | null): Uint
   return packMessage(sipHash128(FP_KEY, textEncoder.encode(label)).subarray(0, 7));
 }
 
+// The 16-byte ID as SipHash words: two full blocks, then the length block (16 << 56).
+const ID_WORDS = new Uint32Array(6);
+
 /** The per-visitor key Kv; one SipHash per request, only when something is live. */
 export function visitorKey(identity: Identity): SipKey {
+  const id = identity.id;
+  for (let w = 0; w < 4; w++) {
+    const o = w * 4;
+    ID_WORDS[w] = (id[o]! | (id[o + 1]! << 8) | (id[o + 2]! << 16) | (id[o + 3]! << 24)) >>> 0;
+  }
+  ID_WORDS[4] = 0;
+  ID_WORDS[5] = (16 << 24) >>> 0;
   const kv = new Uint32Array(4);
-  sipHash128Packed(identity.key.subjectKey, packMessage(identity.id), kv);
+  sipHash128Packed(identity.key.subjectKey, ID_WORDS, kv);
   return kv;
 }
 
