@@ -41,12 +41,31 @@ export interface CompiledConfig {
   readonly experiments: readonly NamedExperiment[];
 }
 
-/** Builds host plans; returns the fingerprint collision, if any (astronomically rare). */
+/** The per-experiment parts that do not depend on the host: built once, shared by every host with the same groups. */
+interface RangeTable {
+  readonly lo: Int32Array;
+  readonly hi: Int32Array;
+  readonly groups: readonly string[];
+  readonly pairs: readonly string[];
+  readonly eventPrefixes: readonly string[];
+}
+
+/**
+ * Builds host plans; returns the fingerprint collision, if any (astronomically rare).
+ * An experiment usually has the same groups on all its hosts, so range tables and their
+ * strings are built once per experiment and shared, and a selector's fingerprint is
+ * computed once per config, not once per host.
+ */
 export function compileConfig(experiments: readonly NamedExperiment[]): { config: CompiledConfig } | { collision: string } {
   const building = new Map<string, { experiments: CompiledExperiment[]; fingerprints: Uint32Array[]; slots: Map<string, number> }>();
+  const fingerprints = new Map<string, Uint32Array>();
   const seenFingerprints = new Map<string, string>();
   for (const exp of experiments) {
     const selector = exp.shared_selector ?? exp.name;
+    const startMs = Date.parse(exp.start);
+    const endMs = Date.parse(exp.end);
+    const cacheSplit = exp.cache_split ?? true;
+    const tables = new Map<Readonly<Record<string, readonly [number, number]>>, RangeTable>();
     for (const [host, domain] of Object.entries(exp.domains)) {
       let plan = building.get(host);
       if (!plan) building.set(host, (plan = { experiments: [], fingerprints: [], slots: new Map() }));
@@ -54,33 +73,54 @@ export function compileConfig(experiments: readonly NamedExperiment[]): { config
       const label = hostInput === null ? selector : `${selector}\u0000${hostInput}`;
       let slot = plan.slots.get(label);
       if (slot === undefined) {
-        const fp = selectorFingerprint(selector, hostInput);
-        const fpKey = `${fp[0]}:${fp[1]}`;
-        const other = seenFingerprints.get(fpKey);
-        if (other !== undefined && other !== label) return { collision: `${printable(other)} and ${printable(label)}` };
-        seenFingerprints.set(fpKey, label);
+        let fp = fingerprints.get(label);
+        if (fp === undefined) {
+          fp = selectorFingerprint(selector, hostInput);
+          const fpKey = `${fp[0]}:${fp[1]}`;
+          const other = seenFingerprints.get(fpKey);
+          if (other !== undefined) return { collision: `${printable(other)} and ${printable(label)}` };
+          seenFingerprints.set(fpKey, label);
+          fingerprints.set(label, fp);
+        }
         slot = plan.fingerprints.length;
         plan.fingerprints.push(fp);
         plan.slots.set(label, slot);
       }
-      const ranges = Object.entries(domain.groups).sort((a, b) => a[1][0] - b[1][0]);
-      plan.experiments.push({
-        name: exp.name,
-        startMs: Date.parse(exp.start),
-        endMs: Date.parse(exp.end),
-        cacheSplit: exp.cache_split ?? true,
-        slot,
-        lo: Int32Array.from(ranges, ([, r]) => r[0]),
-        hi: Int32Array.from(ranges, ([, r]) => r[1]),
-        groups: ranges.map(([g]) => g),
-        pairs: ranges.map(([g]) => `${exp.name}=${g};`),
-        eventPrefixes: ranges.map(([g]) => `${exp.name}=${g}/`),
-      });
+      let table = tables.get(domain.groups);
+      if (table === undefined) {
+        // Hosts with equal groups share one table (compared by value, cheaply: few groups).
+        for (const [groups, t] of tables) if (sameGroups(groups, domain.groups)) table = t;
+        table ??= rangeTable(exp.name, domain.groups);
+        tables.set(domain.groups, table);
+      }
+      plan.experiments.push({ name: exp.name, startMs, endMs, cacheSplit, slot, ...table });
     }
   }
   const hosts = new Map<string, HostPlan>();
   for (const [host, plan] of building) hosts.set(host, { host, experiments: plan.experiments, fingerprints: plan.fingerprints });
   return { config: { hosts, experiments } };
+}
+
+function sameGroups(a: Readonly<Record<string, readonly [number, number]>>, b: Readonly<Record<string, readonly [number, number]>>): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) {
+    if (!Object.hasOwn(b, k)) return false;
+    const x = a[k]!, y = b[k]!;
+    if (x[0] !== y[0] || x[1] !== y[1]) return false;
+  }
+  return true;
+}
+
+function rangeTable(name: string, groups: Readonly<Record<string, readonly [number, number]>>): RangeTable {
+  const ranges = Object.entries(groups).sort((a, b) => a[1][0] - b[1][0]);
+  return {
+    lo: Int32Array.from(ranges, ([, r]) => r[0]),
+    hi: Int32Array.from(ranges, ([, r]) => r[1]),
+    groups: ranges.map(([g]) => g),
+    pairs: ranges.map(([g]) => `${name}=${g};`),
+    eventPrefixes: ranges.map(([g]) => `${name}=${g}/`),
+  };
 }
 
 function printable(label: string): string {

@@ -99,11 +99,13 @@ function ruleIssues(exp: NamedExperiment): ConfigIssue[] {
     const groups = Object.entries(domain.groups);
     const folded = new Map<string, string>();
     for (const [group, [lo, hi]] of groups) {
-      const path = [exp.name, "domains", host, "groups", group];
-      if (lo > hi) issues.push({ path: formatPath(path), message: `range [${lo}, ${hi}] is reversed: first must be <= last` });
-      const twin = folded.get(group.toLowerCase());
-      if (twin !== undefined) issues.push({ path: formatPath(path), message: `group name differs from ${JSON.stringify(twin)} only by case` });
-      folded.set(group.toLowerCase(), group);
+      const at = () => formatPath([exp.name, "domains", host, "groups", group]);
+      if (lo > hi) issues.push({ path: at(), message: `range [${lo}, ${hi}] is reversed: first must be <= last` });
+      if (groups.length > 1) {
+        const twin = folded.get(group.toLowerCase());
+        if (twin !== undefined) issues.push({ path: at(), message: `group name differs from ${JSON.stringify(twin)} only by case` });
+        folded.set(group.toLowerCase(), group);
+      }
     }
     // Sorted by start, a range overlaps an earlier one exactly when it starts at or before
     // the furthest end seen so far.

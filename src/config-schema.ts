@@ -33,7 +33,6 @@ const Range = v.strictTuple([Bucket, Bucket], "must be a [first, last] pair of b
  * An object keyed by names that match `key`, each value checked by `value`. Not v.record:
  * that skips the keys "constructor" and "prototype" (its prototype-pollution guard), which
  * are valid group and host names here, so a group called "prototype" would silently vanish.
- * Values are written with defineProperty, so no key can reach a prototype either.
  */
 function recordOf<TValue extends v.GenericSchema>(key: RegExp, keyMessage: string, value: TValue, notAnObject: string, empty: string) {
   return v.pipe(
@@ -54,7 +53,9 @@ function recordOf<TValue extends v.GenericSchema>(key: RegExp, keyMessage: strin
           for (const issue of parsed.issues) addIssue({ message: issue.message, path: [step, ...(issue.path ?? [])] });
           continue;
         }
-        Object.defineProperty(out, name, { value: parsed.output, enumerable: true, writable: true, configurable: true });
+        // Plain assignment is safe: no valid name can be "__proto__" (names start with a
+        // letter or digit), and "constructor"/"prototype" become own properties.
+        out[name] = parsed.output;
       }
       return out;
     }),

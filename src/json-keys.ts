@@ -37,7 +37,9 @@ export function scanJsonKeys(text: string): JsonKeyReport {
       i++;
       const top = stack[stack.length - 1];
       if (top && top.keys && pendingKey === null && isKeyPosition(text, i)) {
-        const key = JSON.parse(text.slice(start, i)) as string;
+        // Most keys have no escapes: take the text as is, decode only when needed.
+        const raw = text.slice(start + 1, i - 1);
+        const key = raw.includes("\\") ? (JSON.parse(text.slice(start, i)) as string) : raw;
         if (top.keys.has(key)) duplicates.push({ path: pathOf(), key });
         top.keys.add(key);
         if (stack.length === 1) topLevelOrder.push(key);
