@@ -3,7 +3,8 @@
  * enrolling at all, and compared with what a site would otherwise pick? Runs, in order:
  * bundle size, config scale (Node), the core micro-benchmarks (Node via vitest bench, then
  * inside workerd), the load comparison on raw workerd, and the cost of a config change on
- * the request path; writes bench/results/latest.{json,md}. See bench/README.md.
+ * the request path; writes bench/results/latest.{json,md} (partial runs: results/tmp/partial.*).
+ * See bench/README.md.
  *
  * Flags: --quick (CI-sized: ~3 s runs, 1 round, no diagnostics),
  * --only=bundle,scale,micro,load,change, --seconds=N, --rounds=N, --loadgen=autocannon,
@@ -95,6 +96,10 @@ async function main(): Promise<void> {
   const started = Date.now();
   mkdirSync(TMP, { recursive: true });
   if (!existsSync(DIST)) throw new Error("dist/worker.js is missing: run `npm run build` (npm run bench does)");
+  // Provenance is taken at the start: dist/worker.js is built and src/ bundled from this tree.
+  const startCommit = git("rev-parse", "HEAD");
+  const startSubject = git("log", "-1", "--format=%s");
+  const startDirty = git("status", "--porcelain", "--", "src", "worker") !== "";
   const loadGen = pickLoadGenerator(flag("loadgen"));
   const workerCommit = git("log", "--format=%h %s", "--grep=^worker:", "-n", "1") || null;
   const notes: string[] = [];
@@ -202,12 +207,7 @@ async function main(): Promise<void> {
       loadGenerator: load ? load.generator : loadGen.version,
       loadavgStart,
       loadavgEnd: loadavg(),
-      git: {
-        commit: git("rev-parse", "HEAD"),
-        subject: git("log", "-1", "--format=%s"),
-        dirty: git("status", "--porcelain", "--", "src", "worker") !== "",
-        workerCommit,
-      },
+      git: { commit: startCommit, subject: startSubject, dirty: startDirty, workerCommit },
       growthbook: { sdk: packageVersion("@growthbook/growthbook"), edge: packageVersion("@growthbook/edge-cloudflare") },
     },
     bundle,
@@ -219,15 +219,21 @@ async function main(): Promise<void> {
     targets,
     notes: [
       ...notes,
+      ...(git("rev-parse", "HEAD") !== startCommit
+        ? [`HEAD moved during the run (to ${git("rev-parse", "--short", "HEAD")}); the figures are for ${startCommit.slice(0, 10)}, except that phases after a change to src/ may have read newer sources (Node micro and config scale load src/ when they start).`]
+        : []),
       "Absolute req/s depend on what else runs on this 2-core machine; compare ratios within a round.",
       "Micro figures are ns per operation; the enrollment rows are the whole per-request core (token check + enrollment + header strings).",
     ],
   };
-  writeFileSync(join(RESULTS, "latest.json"), JSON.stringify(results, null, 2) + "\n");
-  writeFileSync(join(RESULTS, "latest.md"), renderMarkdown(results));
+  // Only complete runs replace latest.*; partial ones (--only, --variants) go to tmp/.
+  const partial = only.size < PHASES.length || flag("variants") !== undefined;
+  const [dir, base] = partial ? [TMP, "partial"] : [RESULTS, "latest"];
+  writeFileSync(join(dir, `${base}.json`), JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(join(dir, `${base}.md`), renderMarkdown(results));
   log("");
   log(renderMarkdown(results).split("\n## Load")[0]!);
-  log(`wrote bench/results/latest.json and latest.md (${Math.round(results.durationSeconds)} s)`);
+  log(`wrote ${join(dir, base).slice(ROOT.length)}.json and .md (${Math.round(results.durationSeconds)} s)`);
 }
 
 function computeTargets(r: {
