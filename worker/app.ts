@@ -17,14 +17,19 @@ app.get(STATUS_PATH, async (c) => {
   return c.json(body, 200, { "cache-control": "no-store" });
 });
 
-app.all("*", (c) =>
-  handleRequest(c.req.raw, c.env, {
+// Looked up once per isolate, not per request.
+let defaultCache: Cache | null | undefined;
+const random = (buf: Uint8Array): void => void crypto.getRandomValues(buf);
+
+app.all("*", (c) => {
+  defaultCache ??= typeof caches === "undefined" ? null : caches.default;
+  return handleRequest(c.req.raw, c.env, {
     now: Date.now(),
-    random: (buf) => crypto.getRandomValues(buf),
-    cache: typeof caches === "undefined" ? null : caches.default,
+    random,
+    cache: defaultCache,
     waitUntil: (p) => c.executionCtx.waitUntil(p),
-  }),
-);
+  });
+});
 
 // Last resort: the request path does not throw by design; if it ever does, the visitor
 // still gets the origin, un-enrolled, and we say so.
