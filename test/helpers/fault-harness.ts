@@ -1,9 +1,8 @@
 import { Miniflare } from "miniflare";
 import { readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { connect, type AddressInfo } from "node:net";
+import { connect } from "node:net";
 import { DEV_KEYS } from "../fixtures/config.js";
-import type { Recorded, StubHandler, StubServer } from "./stub-server.js";
+import { startStub, type StubHandler, type StubServer } from "./stub-server.js";
 
 /**
  * The built bundle (dist/worker.js, unmodified) inside workerd, behind a test-only wrapper
@@ -368,35 +367,6 @@ export function parseRawResponse(buf: Buffer): RawResponse {
  * answer 431 itself to the big-Cookie cases), and raw socket access for faults (reset a
  * connection mid-body, never answer).
  */
-export async function startOriginStub(handler: StubHandler, options: { maxHeaderSize?: number } = {}): Promise<StubServer> {
-  const requests: Recorded[] = [];
-  const server = createServer({ maxHeaderSize: options.maxHeaderSize ?? 64 * 1024 }, async (req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    try {
-      for await (const c of req) chunks.push(c as Buffer);
-    } catch {
-      // client went away mid-body: record what arrived
-    }
-    const rec: Recorded = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks) };
-    requests.push(rec);
-    try {
-      await stub.handler(rec, res);
-    } catch (e) {
-      if (!res.headersSent) res.writeHead(599);
-      res.end(String(e));
-    }
-  });
-  const stub: StubServer = {
-    url: "",
-    requests,
-    handler,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  (stub as { url: string }).url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return stub;
+export function startOriginStub(handler: StubHandler, options: { maxHeaderSize?: number } = {}): Promise<StubServer> {
+  return startStub(handler, { maxHeaderSize: options.maxHeaderSize ?? 64 * 1024 });
 }

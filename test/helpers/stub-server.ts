@@ -19,7 +19,7 @@ export interface StubServer {
   close(): Promise<void>;
 }
 
-export async function startStub(handler: StubHandler): Promise<StubServer> {
+export async function startStub(handler: StubHandler, options: { maxHeaderSize?: number } = {}): Promise<StubServer> {
   const requests: Recorded[] = [];
   const stub: StubServer = {
     url: "",
@@ -31,9 +31,14 @@ export async function startStub(handler: StubHandler): Promise<StubServer> {
         server.close(() => resolve());
       }),
   };
-  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+  const serverOptions = options.maxHeaderSize === undefined ? {} : { maxHeaderSize: options.maxHeaderSize };
+  const server = createServer(serverOptions, async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    try {
+      for await (const c of req) chunks.push(c as Buffer);
+    } catch {
+      // the client went away mid-body: record what arrived
+    }
     const rec: Recorded = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks) };
     requests.push(rec);
     try {
