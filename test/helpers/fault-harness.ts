@@ -362,10 +362,9 @@ export function parseRawResponse(buf: Buffer): RawResponse {
 }
 
 /**
- * Like test/helpers/stub-server.ts's startStub (same Recorded shape and handler), but with
- * options the plain stub does not take: a larger header limit (Node's default 16 KB would
- * answer 431 itself to the big-Cookie cases), and raw socket access for faults (reset a
- * connection mid-body, never answer).
+ * The origin stub for fault and adversarial tests: startStub with a 64 KB header limit
+ * (Node's default 16 KB would answer 431 itself to the big-Cookie cases). Handlers reach
+ * the raw socket through `res.socket` for faults (reset mid-body, never answer).
  */
 export function startOriginStub(handler: StubHandler, options: { maxHeaderSize?: number } = {}): Promise<StubServer> {
   return startStub(handler, { maxHeaderSize: options.maxHeaderSize ?? 64 * 1024 });
