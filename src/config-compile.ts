@@ -6,14 +6,16 @@ import { selectorFingerprint } from "./subject.js";
  * request path only compares numbers and concatenates ready-made strings.
  */
 
-/** One experiment as one host sees it. Group arrays are aligned and sorted by range start. */
+/**
+ * One experiment with one set of groups. Group arrays are aligned and sorted by range
+ * start. Hosts with the same groups share the object; the host-specific part (which
+ * fingerprint slot it uses) is in the host plan's `slots`.
+ */
 export interface CompiledExperiment {
   readonly name: string;
   readonly startMs: number;
   readonly endMs: number;
   readonly cacheSplit: boolean;
-  /** Index into the host plan's fingerprints: experiments sharing a selector share it. */
-  readonly slot: number;
   readonly lo: Int32Array;
   readonly hi: Int32Array;
   readonly groups: readonly string[];
@@ -27,7 +29,14 @@ export interface CompiledExperiment {
 export interface HostPlan {
   readonly host: string;
   readonly experiments: readonly CompiledExperiment[];
+  /** Per experiment (aligned), its index into `fingerprints`: experiments sharing a selector share it. */
+  readonly slots: Int32Array;
   readonly fingerprints: readonly Uint32Array[];
+}
+
+/** The fingerprint slot of an experiment on this host (tools and tests; enroll reads `slots` directly). */
+export function slotOf(plan: HostPlan, exp: CompiledExperiment): number {
+  return plan.slots[plan.experiments.indexOf(exp)]!;
 }
 
 /** An experiment as written, with its name, in document order (for tools and status). */
@@ -41,14 +50,6 @@ export interface CompiledConfig {
   readonly experiments: readonly NamedExperiment[];
 }
 
-/** The per-experiment parts that do not depend on the host: built once, shared by every host with the same groups. */
-interface RangeTable {
-  readonly lo: Int32Array;
-  readonly hi: Int32Array;
-  readonly groups: readonly string[];
-  readonly pairs: readonly string[];
-  readonly eventPrefixes: readonly string[];
-}
 
 /**
  * Builds host plans; returns the fingerprint collision, if any (astronomically rare).
@@ -57,7 +58,7 @@ interface RangeTable {
  * computed once per config, not once per host.
  */
 export function compileConfig(experiments: readonly NamedExperiment[]): { config: CompiledConfig } | { collision: string } {
-  const building = new Map<string, { experiments: CompiledExperiment[]; fingerprints: Uint32Array[]; slots: Map<string, number> }>();
+  const building = new Map<string, { experiments: CompiledExperiment[]; slotList: number[]; fingerprints: Uint32Array[]; slots: Map<string, number> }>();
   const fingerprints = new Map<string, Uint32Array>();
   const seenFingerprints = new Map<string, string>();
   for (const exp of experiments) {
@@ -65,10 +66,10 @@ export function compileConfig(experiments: readonly NamedExperiment[]): { config
     const startMs = Date.parse(exp.start);
     const endMs = Date.parse(exp.end);
     const cacheSplit = exp.cache_split ?? true;
-    const tables = new Map<Readonly<Record<string, readonly [number, number]>>, RangeTable>();
+    const tables = new Map<Readonly<Record<string, readonly [number, number]>>, CompiledExperiment>();
     for (const [host, domain] of Object.entries(exp.domains)) {
       let plan = building.get(host);
-      if (!plan) building.set(host, (plan = { experiments: [], fingerprints: [], slots: new Map() }));
+      if (!plan) building.set(host, (plan = { experiments: [], slotList: [], fingerprints: [], slots: new Map() }));
       const hostInput = domain.unique_domain === true ? host : null;
       const label = hostInput === null ? selector : `${selector}\u0000${hostInput}`;
       let slot = plan.slots.get(label);
@@ -86,33 +87,46 @@ export function compileConfig(experiments: readonly NamedExperiment[]): { config
         plan.fingerprints.push(fp);
         plan.slots.set(label, slot);
       }
-      let table = tables.get(domain.groups);
-      if (table === undefined) {
-        // Hosts with equal groups share one table (compared by value, cheaply: few groups).
-        for (const [groups, t] of tables) if (sameGroups(groups, domain.groups)) table = t;
-        table ??= rangeTable(exp.name, domain.groups);
-        tables.set(domain.groups, table);
+      // Hosts with equal groups share one compiled experiment (compared by value; few groups).
+      let compiled: CompiledExperiment | undefined;
+      for (const [groups, c] of tables) {
+        if (sameGroups(groups, domain.groups)) {
+          compiled = c;
+          break;
+        }
       }
-      plan.experiments.push({ name: exp.name, startMs, endMs, cacheSplit, slot, ...table });
+      if (compiled === undefined) {
+        compiled = { name: exp.name, startMs, endMs, cacheSplit, ...rangeTable(exp.name, domain.groups) };
+        tables.set(domain.groups, compiled);
+      }
+      plan.experiments.push(compiled);
+      plan.slotList.push(slot);
     }
   }
   const hosts = new Map<string, HostPlan>();
-  for (const [host, plan] of building) hosts.set(host, { host, experiments: plan.experiments, fingerprints: plan.fingerprints });
+  for (const [host, plan] of building) {
+    hosts.set(host, { host, experiments: plan.experiments, slots: Int32Array.from(plan.slotList), fingerprints: plan.fingerprints });
+  }
   return { config: { hosts, experiments } };
 }
 
+// Value equality of two small group tables without allocating (this runs per host).
 function sameGroups(a: Readonly<Record<string, readonly [number, number]>>, b: Readonly<Record<string, readonly [number, number]>>): boolean {
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  for (const k of ka) {
+  let count = 0;
+  for (const k in a) {
     if (!Object.hasOwn(b, k)) return false;
     const x = a[k]!, y = b[k]!;
     if (x[0] !== y[0] || x[1] !== y[1]) return false;
+    count++;
   }
-  return true;
+  for (const _ in b) count--;
+  return count === 0;
 }
 
-function rangeTable(name: string, groups: Readonly<Record<string, readonly [number, number]>>): RangeTable {
+function rangeTable(
+  name: string,
+  groups: Readonly<Record<string, readonly [number, number]>>,
+): Pick<CompiledExperiment, "lo" | "hi" | "groups" | "pairs" | "eventPrefixes"> {
   const ranges = Object.entries(groups).sort((a, b) => a[1][0] - b[1][0]);
   return {
     lo: Int32Array.from(ranges, ([, r]) => r[0]),

@@ -51,6 +51,7 @@ export function enroll(
   const plan = config.hosts.get(host);
   if (!plan) return NONE;
   const all = plan.experiments;
+  const planSlots = plan.slots;
   let kv: Uint32Array | null = null;
   let subjects: Uint32Array | null = null;
   let done: Uint8Array | null = null;
@@ -72,7 +73,7 @@ export function enroll(
       subjects = new Uint32Array(plan.fingerprints.length * 4);
       done = new Uint8Array(plan.fingerprints.length);
     }
-    const slot = exp.slot;
+    const slot = planSlots[i]!;
     const at = slot * 4;
     if (done![slot] === 0) {
       deriveSubject(kv, plan.fingerprints[slot]!, subjects!, at, withSubjects);

@@ -15,8 +15,9 @@ export interface JsonKeyReport {
 export function scanJsonKeys(text: string): JsonKeyReport {
   const topLevelOrder: string[] = [];
   const duplicates: { path: (string | number)[]; key: string }[] = [];
-  // One frame per open container: its keys so far (objects) or its index (arrays).
-  const stack: { keys: Set<string> | null; index: number; key: string | number }[] = [];
+  // One frame per open container: its keys so far (objects) or its index (arrays). Keys
+  // live in a small array (most objects here have one or two) and move to a Set past 16.
+  const stack: { keys: string[] | Set<string> | null; index: number; key: string | number }[] = [];
   let pendingKey: string | null = null;
   let i = 0;
   const n = text.length;
@@ -40,8 +41,15 @@ export function scanJsonKeys(text: string): JsonKeyReport {
         // Most keys have no escapes: take the text as is, decode only when needed.
         const raw = text.slice(start + 1, i - 1);
         const key = raw.includes("\\") ? (JSON.parse(text.slice(start, i)) as string) : raw;
-        if (top.keys.has(key)) duplicates.push({ path: pathOf(), key });
-        top.keys.add(key);
+        const keys = top.keys;
+        if (Array.isArray(keys)) {
+          if (keys.includes(key)) duplicates.push({ path: pathOf(), key });
+          keys.push(key);
+          if (keys.length > 16) top.keys = new Set(keys);
+        } else {
+          if (keys.has(key)) duplicates.push({ path: pathOf(), key });
+          keys.add(key);
+        }
         if (stack.length === 1) topLevelOrder.push(key);
         pendingKey = key;
       }
@@ -50,7 +58,7 @@ export function scanJsonKeys(text: string): JsonKeyReport {
     if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
       const parent = stack[stack.length - 1];
       const key = parent ? (parent.keys ? (pendingKey ?? "") : parent.index) : "";
-      stack.push({ keys: c === 0x7b ? new Set() : null, index: 0, key });
+      stack.push({ keys: c === 0x7b ? [] : null, index: 0, key });
       pendingKey = null;
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
       stack.pop();

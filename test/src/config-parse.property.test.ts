@@ -146,7 +146,8 @@ function expectCompiled(config: CompiledConfig, doc: Record<string, any>, order:
     const onHost = names.filter((n) => Object.hasOwn(doc[n].domains, host));
     expect(plan.experiments.map((e) => e.name)).toEqual(onHost);
     const slotOf = new Map<string, number>();
-    for (const compiled of plan.experiments) {
+    for (const [index, compiled] of plan.experiments.entries()) {
+      const slot = plan.slots[index]!;
       const exp = doc[compiled.name];
       const domain = exp.domains[host];
       const groups = Object.entries(domain.groups as Record<string, [number, number]>).sort((a, b) => a[1][0] - b[1][0]);
@@ -160,12 +161,12 @@ function expectCompiled(config: CompiledConfig, doc: Record<string, any>, order:
       expect(compiled.endMs).toBe(Date.parse(exp.end));
       // Experiments with the same selector (and the same host input) share one derivation slot.
       const label = `${exp.shared_selector ?? compiled.name}\u0000${domain.unique_domain === true ? host : ""}`;
-      if (slotOf.has(label)) expect(compiled.slot).toBe(slotOf.get(label));
+      if (slotOf.has(label)) expect(slot).toBe(slotOf.get(label));
       else {
-        expect([...slotOf.values()]).not.toContain(compiled.slot);
-        slotOf.set(label, compiled.slot);
+        expect([...slotOf.values()]).not.toContain(slot);
+        slotOf.set(label, slot);
       }
-      expect(plan.fingerprints[compiled.slot]).toBeDefined();
+      expect(plan.fingerprints[slot]).toBeDefined();
     }
     expect(plan.fingerprints.length).toBe(slotOf.size);
   }

@@ -25,7 +25,7 @@ describe("parseConfig accepts", () => {
     expect(en.experiments.map((e) => e.name)).toContain("client-side-only");
     expect(r.config.hosts.get("de.wikipedia.org")!.experiments.map((e) => e.name)).toEqual(["fifty-fifty-test", "per-domain-test"]);
     // Shared selectors share one derivation slot; everything else has its own.
-    const slot = (name: string) => en.experiments.find((e) => e.name === name)!.slot;
+    const slot = (name: string) => en.slots[en.experiments.findIndex((e) => e.name === name)];
     expect(slot("shared-a-experiment")).toBe(slot("shared-b-experiment"));
     expect(slot("fifty-fifty-test")).not.toBe(slot("ten-percent-sample"));
     expect(en.experiments.find((e) => e.name === "client-side-only")!.cacheSplit).toBe(false);

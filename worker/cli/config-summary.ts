@@ -1,4 +1,4 @@
-import type { CompiledConfig, CompiledExperiment, NamedExperiment } from "../../src/config-compile.js";
+import { slotOf, type CompiledConfig, type CompiledExperiment, type NamedExperiment } from "../../src/config-compile.js";
 import type { ConfigIssue } from "../../src/config-parse.js";
 import { BUCKETS } from "../../src/config-schema.js";
 import { MAX_LIVE_EXPERIMENTS } from "../../src/enroll.js";
@@ -90,7 +90,7 @@ export function summariseConfig(config: CompiledConfig, atMs: number): ConfigSum
         selector: named.shared_selector ?? named.name,
         sharedSelector: named.shared_selector !== undefined,
         uniqueDomain: named.domains[plan.host]?.unique_domain === true,
-        sameBucketsAs: plan.experiments.filter((o) => o !== exp && o.slot === exp.slot).map((o) => o.name),
+        sameBucketsAs: plan.experiments.filter((o, j) => o !== exp && plan.slots[j] === slotOf(plan, exp)).map((o) => o.name),
         sampleBuckets,
         samplePercent: bucketPercent(sampleBuckets),
         groups,

@@ -1,5 +1,5 @@
 import { DEFAULT_EVENTS_PATH } from "../../src/config-source.js";
-import type { CompiledConfig } from "../../src/config-compile.js";
+import { slotOf, type CompiledConfig } from "../../src/config-compile.js";
 import { decodeBase64url } from "../../src/base64url.js";
 import { scanCookieHeader } from "../../src/cookie-header.js";
 import { enroll, type Enrollments } from "../../src/enroll.js";
@@ -161,7 +161,7 @@ export function explainRequest(input: ExplainInput): Explanation {
     const base = { name: exp.name, selector, uniqueDomain, cacheSplit: exp.cacheSplit, skipped: enrollments !== null && !evaluated.has(exp) };
     if (!kv || !enrollments || !plan) return base;
     const words = new Uint32Array(4);
-    deriveSubject(kv, plan.fingerprints[exp.slot]!, words, 0, true);
+    deriveSubject(kv, plan.fingerprints[slotOf(plan, exp)]!, words, 0, true);
     const bucket = bucketOf(words, 0);
     const at = enrollments.experiments.indexOf(exp);
     if (at < 0) return { ...base, subjectId: subjectIdOf(words, 0), bucket, group: null };
