@@ -1,4 +1,4 @@
-import { app } from "./app.js";
+import { fetchHandler } from "./app.js";
 import type { Env } from "./env.js";
 import { pollConfig } from "./poller.js";
 import { getSettings } from "./settings.js";
@@ -8,7 +8,7 @@ import { getSettings } from "./settings.js";
  * `scheduled` is the config poller (cron every minute, worker/poller.ts).
  */
 export default {
-  fetch: app.fetch,
+  fetch: fetchHandler,
   async scheduled(_controller, env, ctx): Promise<void> {
     ctx.waitUntil(pollConfig({ kv: env.CONFIG, metrics: env.METRICS, settings: getSettings(env), fetch: (input, init) => fetch(input, init), now: Date.now }));
   },
