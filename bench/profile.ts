@@ -8,7 +8,7 @@
  * in place of dist/worker.js.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { mintDevToken } from "./lib/fixtures.js";
 import { closeProbes } from "./lib/http.js";
@@ -30,6 +30,7 @@ const flag = (name: string): string | undefined => argv.find((a) => a.startsWith
 const variantId = flag("variant") ?? "ours-10-returning";
 const seconds = Number(flag("seconds") ?? 5);
 const TMP = join(ROOT, "bench/results/tmp");
+const RUN_TMP = join(TMP, `profile-${process.pid}`);
 
 interface ProfileNode {
   id: number;
@@ -115,19 +116,19 @@ function summarise(profile: Profile, requests: number, limit = 45): string {
 }
 
 async function main(): Promise<void> {
-  mkdirSync(TMP, { recursive: true });
+  mkdirSync(RUN_TMP, { recursive: true });
   const origin = await startOrigin();
   onCleanup(() => origin.close());
   const cache = await startMissCache();
   onCleanup(() => cache.close());
-  const setup = await prepareSetup(TMP, origin, mintDevToken());
+  const setup = await prepareSetup(RUN_TMP, origin, mintDevToken());
   const variant = setup.variants.find((v) => v.id === variantId);
   if (!variant) throw new Error(`no variant ${variantId}; one of: ${setup.variants.map((v) => v.id).join(", ")}`);
   const found = setup.services.find((s) => s.port === variant.port)!;
   const target = flag("target");
   const service = target ? { ...found, modules: found.modules.map((m) => (m.name === "target-worker.js" ? { ...m, path: resolve(target) } : m)) } : found;
-  const capnp = join(TMP, "profile.capnp");
-  writeCapnpConfig(capnp, TMP, [service], cache.address);
+  const capnp = join(RUN_TMP, "profile.capnp");
+  writeCapnpConfig(capnp, RUN_TMP, [service], cache.address);
   const inspectorPort = await freePort();
   const workerd = await startWorkerd(capnp, [service.port], [`--inspector-addr=127.0.0.1:${inspectorPort}`]);
   onCleanup(() => workerd.stop());
@@ -160,4 +161,5 @@ try {
 } finally {
   closeProbes();
   await stopAll();
+  rmSync(RUN_TMP, { recursive: true, force: true });
 }

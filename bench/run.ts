@@ -13,7 +13,7 @@
  * end, on errors and on Ctrl-C.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -49,6 +49,9 @@ const diagnostics = argv.includes("--diagnostics") || (!quick && !argv.includes(
 
 const RESULTS = join(ROOT, "bench/results");
 const TMP = join(RESULTS, "tmp");
+// This run's own scratch (bundles, capnp, logs), so concurrent runs never share files;
+// removed after a successful run, kept for inspection after a failure.
+const RUN_TMP = join(TMP, `run-${process.pid}`);
 
 const log = (line: string): void => console.log(line);
 
@@ -69,14 +72,14 @@ function packageVersion(name: string): string {
 }
 
 async function microNode(): Promise<Map<string, number>> {
-  const out = join(TMP, "core-node.json");
+  const out = join(RUN_TMP, "core-node.json");
   const child = startProcess(join(ROOT, "node_modules/.bin/vitest"), ["bench", "--run", "--config", "bench/vitest.bench.config.ts", "--outputJson", out], {
     cwd: ROOT,
     env: { ...process.env, BENCH_QUICK: quick ? "1" : "0", FORCE_COLOR: "0" },
   });
   const output = collectOutput(child);
   const code = await waitForExit(child, "vitest bench", true);
-  writeFileSync(join(TMP, "core-node.log"), output.stdout() + output.stderr());
+  writeFileSync(join(RUN_TMP, "core-node.log"), output.stdout() + output.stderr());
   if (code !== 0) throw new Error(`vitest bench failed (${code}):\n${(output.stdout() + output.stderr()).slice(-3000)}`);
   const json = JSON.parse(readFileSync(out, "utf8")) as { files: { groups: { benchmarks: { name: string; median: number }[] }[] }[] };
   const map = new Map<string, number>();
@@ -94,7 +97,7 @@ async function configScale(): Promise<ScaleResult[]> {
 
 async function main(): Promise<void> {
   const started = Date.now();
-  mkdirSync(TMP, { recursive: true });
+  mkdirSync(RUN_TMP, { recursive: true });
   if (!existsSync(DIST)) throw new Error("dist/worker.js is missing: run `npm run build` (npm run bench does)");
   // Provenance is taken at the start: dist/worker.js is built and src/ bundled from this tree.
   const startCommit = git("rev-parse", "HEAD");
@@ -142,13 +145,13 @@ async function main(): Promise<void> {
     const cache = await startMissCache();
     onCleanup(() => cache.close());
     const token = mintDevToken();
-    const { services, variants, microPort, changePort } = await prepareSetup(TMP, origin, token, diagnostics);
-    const capnp = join(TMP, "bench.capnp");
-    writeCapnpConfig(capnp, TMP, services, cache.address);
+    const { services, variants, microPort, changePort } = await prepareSetup(RUN_TMP, origin, token, diagnostics);
+    const capnp = join(RUN_TMP, "bench.capnp");
+    writeCapnpConfig(capnp, RUN_TMP, services, cache.address);
     log(`workerd: ${services.length} services on 127.0.0.1, origin ${origin.url}`);
     const workerd = await startWorkerd(capnp, services.map((s) => s.port));
     onCleanup(() => workerd.stop());
-    onCleanup(() => writeFileSync(join(TMP, "workerd.log"), workerd.log()));
+    onCleanup(() => writeFileSync(join(RUN_TMP, "workerd.log"), workerd.log()));
 
     if (only.has("micro")) {
       log("micro (workerd) …");
@@ -304,4 +307,6 @@ try {
 } finally {
   closeProbes();
   await stopAll();
+  if (process.exitCode === undefined || process.exitCode === 0) rmSync(RUN_TMP, { recursive: true, force: true });
+  else console.error(`bench: scratch kept in ${RUN_TMP}`);
 }
