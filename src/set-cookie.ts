@@ -11,8 +11,16 @@ export const COOKIE_LIFETIME_DAYS = 365;
  */
 export function cookieExpiry(nowMs: number): string {
   const day = Math.floor(nowMs / DAY_MS) + COOKIE_LIFETIME_DAYS;
-  return new Date(day * DAY_MS).toUTCString();
+  // Fast path: the same string all day; formatting a Date costs more than minting's MAC.
+  if (day !== lastDay) {
+    lastDay = day;
+    lastExpiry = new Date(day * DAY_MS).toUTCString();
+  }
+  return lastExpiry;
 }
+
+let lastDay = Number.NaN;
+let lastExpiry = "";
 
 /**
  * The exact `Set-Cookie` line for a minted token. `domain` null gives a host-only cookie

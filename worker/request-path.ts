@@ -148,6 +148,18 @@ export async function bareProxy(request: Request, env: Env, now: number): Promis
   }
 }
 
+// Registrable domain per host, remembered per isolate (a site has a bounded set of hosts).
+const cookieDomains = new Map<string, string | null>();
+function cookieDomainFor(host: string): string | null {
+  let domain = cookieDomains.get(host);
+  if (domain === undefined) {
+    if (cookieDomains.size >= 1000) cookieDomains.clear();
+    domain = registrableDomain(host);
+    cookieDomains.set(host, domain);
+  }
+  return domain;
+}
+
 async function decide(
   env: Env,
   settings: Settings,
@@ -207,7 +219,7 @@ async function decide(
     identity = token.identity;
     minted = failure;
     counters.minted[failure]++;
-    setCookie = serializeUniqCookie(token.value, settings.cookieDomain ?? registrableDomain(host), deps.now);
+    setCookie = serializeUniqCookie(token.value, settings.cookieDomain ?? cookieDomainFor(host), deps.now);
   }
   if (config === null) {
     counters.passThrough.noConfig++;
