@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { liveConfig } from "../fixtures/config.js";
 import { expectedFor } from "../helpers/expect-enrollment.js";
 import { loggedEvents, startOriginStub, startWrappedWorker, type WrappedWorker } from "../helpers/fault-harness.js";
+import { writeConfigReply, type ConfigReply } from "../helpers/config-reply.js";
 import { startStub, type Recorded, type StubServer } from "../helpers/stub-server.js";
 import { mintedCookie } from "../helpers/worker-harness.js";
 
@@ -21,7 +22,7 @@ import { mintedCookie } from "../helpers/worker-harness.js";
 const EN = "en.wikipedia.org";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-type Reply = { status?: number; type?: string; body?: string | Buffer; hang?: boolean; hangBody?: boolean; chunked?: boolean };
+type Reply = ConfigReply;
 
 let origin: StubServer;
 let configApi: StubServer;
@@ -36,25 +37,7 @@ function plainOrigin(_req: Recorded, res: ServerResponse): void {
 
 beforeAll(async () => {
   origin = await startOriginStub(plainOrigin);
-  configApi = await startStub(async (_req, res) => {
-    if (reply.hang) return; // never answers
-    const body = reply.body ?? goodText;
-    const headers: Record<string, string> = { "content-type": reply.type ?? "application/json; charset=utf-8" };
-    if (reply.hangBody) {
-      // Headers and half a document, then nothing more.
-      res.writeHead(200, headers);
-      res.write(String(body).slice(0, 20));
-      return;
-    }
-    if (reply.chunked) {
-      res.writeHead(reply.status ?? 200, headers);
-      for (let i = 0; i < body.length; i += 1 << 20) res.write(body.slice(i, i + (1 << 20)));
-      res.end();
-      return;
-    }
-    res.writeHead(reply.status ?? 200, { ...headers, "content-length": String(Buffer.byteLength(body)) });
-    res.end(body);
-  });
+  configApi = await startStub((req, res) => writeConfigReply(req, res, reply, goodText));
 });
 
 afterAll(async () => {

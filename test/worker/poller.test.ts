@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { liveConfig } from "../fixtures/config.js";
+import { writeConfigReply, type ConfigReply } from "../helpers/config-reply.js";
 import { startStub, type StubServer } from "../helpers/stub-server.js";
 import { startWorker, type Harness } from "../helpers/worker-harness.js";
 
@@ -7,7 +8,7 @@ let configApi: StubServer;
 let origin: StubServer;
 let h: Harness;
 const good = JSON.stringify(liveConfig());
-type Reply = { status?: number; type?: string; body?: string | Buffer; etag?: string; hang?: boolean; chunked?: boolean };
+type Reply = ConfigReply;
 let reply: Reply = {};
 
 beforeAll(async () => {
@@ -15,26 +16,7 @@ beforeAll(async () => {
     res.writeHead(200, { "content-type": "text/plain" });
     res.end("ok");
   });
-  configApi = await startStub(async (req, res) => {
-    if (reply.hang) return; // never answers: the poller must time out
-    if (reply.etag && req.headers["if-none-match"] === reply.etag) {
-      res.writeHead(304, { etag: reply.etag });
-      res.end();
-      return;
-    }
-    const headers: Record<string, string> = { "content-type": reply.type ?? "application/json; charset=utf-8" };
-    if (reply.etag) headers.etag = reply.etag;
-    const body = reply.body ?? good;
-    if (reply.chunked) {
-      // No Content-Length: the cap must hold while streaming.
-      res.writeHead(reply.status ?? 200, headers);
-      for (let i = 0; i < body.length; i += 1 << 20) res.write(body.slice(i, i + (1 << 20)));
-      res.end();
-      return;
-    }
-    res.writeHead(reply.status ?? 200, { ...headers, "content-length": String(Buffer.byteLength(body)) });
-    res.end(body);
-  });
+  configApi = await startStub((req, res) => writeConfigReply(req, res, reply, good));
   h = await startWorker({ CONFIG_URL: `${configApi.url}/api/v1/experiments?format=config&authority=varnish`, ORIGIN_URL: origin.url, CONFIG_POLL_TIMEOUT_MS: "500" });
 });
 
