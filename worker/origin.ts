@@ -1,4 +1,4 @@
-import { log, logOnce } from "./log.js";
+import { logOnce } from "./log.js";
 import { counters } from "./counters.js";
 
 /**
@@ -71,4 +71,3 @@ export async function fetchOrigin(
   }
 }
 
-export { log };

@@ -1,4 +1,4 @@
-import { scanCookieHeader } from "../src/cookie-header.js";
+import { scanCookieHeader, type CookieScan } from "../src/cookie-header.js";
 import { enroll } from "../src/enroll.js";
 import { encodeAllPairs, encodeEventsHeader, encodePageHeader, ENROLLMENTS_HEADER } from "../src/enrollment-header.js";
 import { normaliseHost, registrableDomain } from "../src/host.js";
@@ -56,13 +56,8 @@ export async function handleRequest(request: Request, env: Env, deps: RequestDep
   const settings = getSettings(env);
   const url = new URL(request.url);
   const headers = new Headers(request.headers);
-  if (stripClientHeaders(headers)) counters.spoofedHeaderRemoved++;
-  const cookies = scanCookieHeader(headers.get("cookie"));
-  if (cookies.values.length > 0) {
-    if (cookies.rest === null) headers.delete("cookie");
-    else headers.set("cookie", cookies.rest);
-  }
-  if (settings.originBase !== null) headers.set("x-forwarded-host", url.host);
+  const { spoofed, cookies } = prepareOriginHeaders(headers, settings, url);
+  if (spoofed) counters.spoofedHeaderRemoved++;
 
   const host = normaliseHost(url.hostname);
   const isEvents = url.pathname === settings.eventsPath;
@@ -121,6 +116,22 @@ function stripClientHeaders(headers: Headers): boolean {
 }
 
 /**
+ * Turns a copy of the client's headers into what the origin may see: no enrollment header
+ * of the client's, no hop-by-hop headers, no WMF-Uniq cookie, and X-Forwarded-Host when
+ * ORIGIN_URL is set. Returns the WMF-Uniq values found and whether a spoof was removed.
+ */
+function prepareOriginHeaders(headers: Headers, settings: Settings, url: URL): { spoofed: boolean; cookies: CookieScan } {
+  const spoofed = stripClientHeaders(headers);
+  const cookies = scanCookieHeader(headers.get("cookie"));
+  if (cookies.values.length > 0) {
+    if (cookies.rest === null) headers.delete("cookie");
+    else headers.set("cookie", cookies.rest);
+  }
+  if (settings.originBase !== null) headers.set("x-forwarded-host", url.host);
+  return { spoofed, cookies };
+}
+
+/**
  * The last resort when the request path itself failed (app.onError): the request goes to
  * the configured origin un-enrolled, without the client's enrollment header or our cookie,
  * never to another host. Resolves to a 502 if even that fails.
@@ -137,11 +148,7 @@ export async function bareProxy(request: Request, env: Env, now: number): Promis
         // a value the Headers class refuses is dropped, not fatal
       }
     }
-    stripClientHeaders(headers);
-    const rest = scanCookieHeader(headers.get("cookie")).rest;
-    if (rest === null) headers.delete("cookie");
-    else headers.set("cookie", rest);
-    if (settings.originBase !== null) headers.set("x-forwarded-host", url.host);
+    prepareOriginHeaders(headers, settings, url);
     return await fetchOrigin(request, originUrl(url, settings.originBase), headers, false, now);
   } catch {
     return new Response("Bad gateway.\n", { status: 502, headers: { "content-type": "text/plain; charset=utf-8" } });
