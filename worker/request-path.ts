@@ -266,7 +266,7 @@ async function throughSplitCache(
   if (!passing) {
     let hit: Response | null = null;
     try {
-      hit = await lookup(cache, url, enrollments, headers);
+      hit = await lookup(cache, key, url, enrollments, headers);
     } catch (e) {
       logOnce("cache-lookup", deps.now, "warn", "cache.lookup_failed", { error: (e as Error).message });
     }
@@ -292,7 +292,7 @@ async function throughSplitCache(
               logOnce("cache-incomplete", deps.now, "warn", "cache.store_skipped", { reason: "body incomplete" });
               return;
             }
-            return store(cache, url, enrollments, headers, original, body, vary.value).then(() => void counters.cache.stored++);
+            return store(cache, key, url, enrollments, headers, original, body, vary.value).then(() => void counters.cache.stored++);
           })
           .catch((e: Error) => logOnce("cache-store", deps.now, "warn", "cache.store_failed", { error: e.message })),
       );

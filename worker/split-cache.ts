@@ -104,9 +104,9 @@ export function forgetPass(key: string): void {
   passUntil.delete(key);
 }
 
-/** A cached response for this request, or null. */
-export async function lookup(cache: Cache, url: URL, enrollments: string, headers: Headers): Promise<Response | null> {
-  const shared = await cache.match(sharedKey(url));
+/** A cached response for this request (`key` = sharedKey(url)), or null. */
+export async function lookup(cache: Cache, key: string, url: URL, enrollments: string, headers: Headers): Promise<Response | null> {
+  const shared = await cache.match(key);
   if (!shared) return null;
   const marker = shared.headers.get(MARKER);
   if (marker === null) return shared;
@@ -175,6 +175,7 @@ export function captureBody(
  */
 export async function store(
   cache: Cache,
+  key: string,
   url: URL,
   enrollments: string,
   headers: Headers,
@@ -187,12 +188,12 @@ export async function store(
   if (varyWithoutUs === null) copy.headers.delete("vary");
   else copy.headers.set("vary", varyWithoutUs);
   if (names.length === 0) {
-    await cache.put(sharedKey(url), copy);
+    await cache.put(key, copy);
     return;
   }
   const marker = new Response(null, {
     status: 200,
     headers: { [MARKER]: names.join(","), "cache-control": response.headers.get("cache-control") ?? "" },
   });
-  await Promise.all([cache.put(variantKey(url, names, enrollments, headers), copy), cache.put(sharedKey(url), marker)]);
+  await Promise.all([cache.put(variantKey(url, names, enrollments, headers), copy), cache.put(key, marker)]);
 }
