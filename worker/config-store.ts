@@ -69,11 +69,6 @@ export function memoState(): Readonly<MemoState> {
   return state;
 }
 
-/** Forgets the memo (tests use it to simulate a fresh isolate). */
-export function resetConfigMemo(): void {
-  state = { ...EMPTY };
-}
-
 /**
  * The per-isolate config memo. KV is never read per request: a refresh runs at most every
  * `refreshMs`, in the background (waitUntil) once something is loaded. Only a cold isolate
