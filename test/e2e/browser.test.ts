@@ -8,10 +8,10 @@ import { enroll } from "../../src/enroll.js";
 import { decodeEnrollmentHeader, encodeAllPairs, encodeEventsHeader, encodePageHeader } from "../../src/enrollment-header.js";
 import { parseKeyRing, type KeyRing } from "../../src/keyring.js";
 import { mintToken, TOKEN_LENGTH, verifyToken } from "../../src/token.js";
-import { SAMPLE_CONFIG_FILE } from "../emulation/config-api.js";
-import { readUniqKeys } from "../emulation/dev-vars.js";
-import { REPO_ROOT } from "../emulation/edge-worker.js";
-import { startEmulation, type Emulation } from "../emulation/emulation.js";
+import { SAMPLE_CONFIG_FILE } from "../../emulation/config-api.js";
+import { readUniqKeys } from "../../emulation/dev-vars.js";
+import { REPO_ROOT } from "../../emulation/edge-worker.js";
+import { startEmulation, type Emulation } from "../../emulation/emulation.js";
 
 /**
  * The whole system through a real browser: headless Chromium (Debian's package, driven by

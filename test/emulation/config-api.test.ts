@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseConfigText } from "../../src/config-parse.js";
-import { CONFIG_PATH, matchesEtag, startConfigApi, type ConfigApi } from "./config-api.js";
+import { CONFIG_PATH, matchesEtag, startConfigApi, type ConfigApi } from "../../emulation/config-api.js";
 
 const DOC_A = `{"_comment": "a"}\n`;
 const DOC_B = `{"_comment": "b"}\n`;

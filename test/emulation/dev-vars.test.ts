@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DEVELOPMENT_KEY } from "../../src/keyring.js";
-import { parseDevVars, readUniqKeys } from "./dev-vars.js";
+import { parseDevVars, readUniqKeys } from "../../emulation/dev-vars.js";
 
 describe("dev vars", () => {
   const dirs: string[] = [];

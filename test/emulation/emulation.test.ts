@@ -3,8 +3,8 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SAMPLE_CONFIG_FILE } from "./config-api.js";
-import { commonParentDomain, startEmulation, type Emulation } from "./emulation.js";
+import { SAMPLE_CONFIG_FILE } from "../../emulation/config-api.js";
+import { commonParentDomain, startEmulation, type Emulation } from "../../emulation/emulation.js";
 
 /**
  * The whole emulation with the built worker (dist/worker.js), without a browser: requests

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parseConfigText } from "../../src/config-parse.js";
-import { SAMPLE_CONFIG_FILE } from "./config-api.js";
+import { SAMPLE_CONFIG_FILE } from "../../emulation/config-api.js";
 
 interface Domain {
   unique_domain?: boolean;
@@ -20,7 +20,7 @@ const doc = JSON.parse(text) as Record<string, Experiment | string>;
 const experiments = Object.entries(doc).filter((e): e is [string, Experiment] => e[0] !== "_comment");
 const width = (d: Domain) => Object.values(d.groups).reduce((n, [lo, hi]) => n + hi - lo + 1, 0);
 
-describe("sample config (test/emulation/sample-config.json)", () => {
+describe("sample config (emulation/sample-config.json)", () => {
   it("is a valid authority=varnish document", () => {
     const result = parseConfigText(text);
     expect(result.ok ? [] : result.issues).toEqual([]);

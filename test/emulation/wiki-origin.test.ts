@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { PAGE_SCRIPT, SDK_PARSER_SOURCE } from "./page-script.js";
-import { hasUniqCookie, PAGE_CACHE_CONTROL, PAGE_VARY, startWikiOrigin, type WikiOrigin } from "./wiki-origin.js";
+import { PAGE_SCRIPT, SDK_PARSER_SOURCE } from "../../emulation/page-script.js";
+import { hasUniqCookie, PAGE_CACHE_CONTROL, PAGE_VARY, startWikiOrigin, type WikiOrigin } from "../../emulation/wiki-origin.js";
 
 const SUBJECT = "AAAAAAAAAAAAAAAAAAAAAA";
 

@@ -1,7 +1,7 @@
-import { slotOf, type CompiledConfig, type CompiledExperiment, type NamedExperiment } from "../../src/config-compile.js";
-import type { ConfigIssue } from "../../src/config-parse.js";
-import { BUCKETS } from "../../src/config-schema.js";
-import { MAX_LIVE_EXPERIMENTS } from "../../src/enroll.js";
+import { slotOf, type CompiledConfig, type CompiledExperiment, type NamedExperiment } from "../src/config-compile.js";
+import type { ConfigIssue } from "../src/config-parse.js";
+import { BUCKETS } from "../src/config-schema.js";
+import { MAX_LIVE_EXPERIMENTS } from "../src/enroll.js";
 import { formatInstant } from "./cli-args.js";
 
 /**

@@ -1,5 +1,5 @@
 import { AutoRouter, json } from "itty-router";
-import { decodeEnrollmentHeader, ENROLLMENTS_HEADER, type EnrollmentPair } from "../../src/enrollment-header.js";
+import { decodeEnrollmentHeader, ENROLLMENTS_HEADER, type EnrollmentPair } from "../src/enrollment-header.js";
 import { serveFetch, type RunningServer } from "./node-serve.js";
 import { PAGE_SCRIPT } from "./page-script.js";
 

@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeBase64url } from "../../../src/base64url.js";
-import { parseConfigText } from "../../../src/config-parse.js";
-import { enroll } from "../../../src/enroll.js";
-import { encodeAllPairs, encodeEventsHeader, encodePageHeader } from "../../../src/enrollment-header.js";
-import { DEVELOPMENT_KEY, parseKeyRing, type KeyRing } from "../../../src/keyring.js";
-import { serverTimingEntry } from "../../../src/server-timing.js";
-import { mintToken, verifyToken } from "../../../src/token.js";
-import { bufferIo, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from "../../../worker/cli/cli-io.js";
-import { main } from "../../../worker/cli/explain.js";
-import { cookieValues, explainRequest, formatExplanation } from "../../../worker/cli/explanation.js";
-import { keyRingTextFromFile } from "../../../worker/cli/key-ring-source.js";
+import { encodeBase64url } from "../../src/base64url.js";
+import { parseConfigText } from "../../src/config-parse.js";
+import { enroll } from "../../src/enroll.js";
+import { encodeAllPairs, encodeEventsHeader, encodePageHeader } from "../../src/enrollment-header.js";
+import { DEVELOPMENT_KEY, parseKeyRing, type KeyRing } from "../../src/keyring.js";
+import { serverTimingEntry } from "../../src/server-timing.js";
+import { mintToken, verifyToken } from "../../src/token.js";
+import { bufferIo, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from "../../tools/cli-io.js";
+import { main } from "../../tools/explain.js";
+import { cookieValues, explainRequest, formatExplanation } from "../../tools/explanation.js";
+import { keyRingTextFromFile } from "../../tools/key-ring-source.js";
 import { AT, AT_MS, runTool, sampleConfig, seededFill, serve, tempFiles } from "./cli-test-kit.js";
 
 const DEV_KEYS = `0:${DEVELOPMENT_KEY}`;
@@ -211,7 +211,7 @@ describe("explain main", () => {
     try {
       const token = mint(11);
       const run = await runTool(
-        "worker/cli/explain.ts",
+        "tools/explain.ts",
         ["--host", "EN.Wikipedia.org.", "--cookie", `session=abc; WMF-Uniq=${token}`, "--at", AT, "--config", server.url("/config"), "--json"],
         { UNIQ_KEYS: DEV_KEYS },
       );

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEVELOPMENT_KEY } from "../../src/keyring.js";
+import { DEVELOPMENT_KEY } from "../src/keyring.js";
 
 /**
  * Local secrets the way wrangler reads them: `.dev.vars` (never committed) wins, then the

@@ -11,8 +11,8 @@ import { Miniflare } from "miniflare";
  * poll() invokes the worker's scheduled handler, which is what Cloudflare does every minute.
  */
 
-/** The repository root (test/emulation/../..). */
-export const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+/** The repository root (emulation/..). */
+export const REPO_ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 export const DEFAULT_SCRIPT = join(REPO_ROOT, "dist", "worker.js");
 /** Where wrangler keeps local KV, so `wrangler dev` and the emulation share it. */
 export const DEFAULT_KV_PERSIST = join(REPO_ROOT, ".wrangler", "state", "v3", "kv");

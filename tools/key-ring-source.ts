@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { parseKeyRing, type KeyRing } from "../../src/keyring.js";
+import { parseKeyRing, type KeyRing } from "../src/keyring.js";
 import { UsageError } from "./cli-io.js";
 
 /**

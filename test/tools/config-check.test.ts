@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bufferIo, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from "../../../worker/cli/cli-io.js";
-import { parseAtTime } from "../../../worker/cli/cli-args.js";
-import { checkConfigText, main } from "../../../worker/cli/config-check.js";
-import { CONFIG_MAX_BYTES, fetchConfig, isJsonContentType, readConfigFile } from "../../../worker/cli/config-source.js";
-import { bucketPercent, type ExperimentSummary } from "../../../worker/cli/config-summary.js";
+import { bufferIo, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from "../../tools/cli-io.js";
+import { parseAtTime } from "../../tools/cli-args.js";
+import { checkConfigText, main } from "../../tools/config-check.js";
+import { CONFIG_MAX_BYTES, fetchConfig, isJsonContentType, readConfigFile } from "../../tools/config-source.js";
+import { bucketPercent, type ExperimentSummary } from "../../tools/config-summary.js";
 import { AT, AT_MS, runTool, sampleConfig, serve, tempFiles } from "./cli-test-kit.js";
 
 const GOOD = JSON.stringify(sampleConfig(), null, 2);
@@ -218,7 +218,7 @@ describe("config:check over HTTP", () => {
   });
 
   it("the real command: exit code and --json output", async () => {
-    const run = await runTool("worker/cli/config-check.ts", [server.url("/good"), "--json", "--at", AT]);
+    const run = await runTool("tools/config-check.ts", [server.url("/good"), "--json", "--at", AT]);
     expect(run.code).toBe(0);
     const body = JSON.parse(run.stdout);
     expect(body).toMatchObject({ ok: true, source: server.url("/good"), at: AT, experiments: 6 });
@@ -260,7 +260,7 @@ describe("config:check usage", () => {
   });
 
   it("the real command: a user error exits 2 without a stack trace", async () => {
-    const run = await runTool("worker/cli/config-check.ts", ["/nonexistent/config.json"]);
+    const run = await runTool("tools/config-check.ts", ["/nonexistent/config.json"]);
     expect(run.code).toBe(2);
     expect(run.stdout).toBe("");
     expect(run.stderr).toBe("config:check: /nonexistent/config.json: no such file\n");

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 
 /** Shared by the operator-tool suites: temp files, a local HTTP server, spawning a tool. */
 
-export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 /** Fixed clock: 2025-06-15T12:00:00Z. */
 export const AT = "2025-06-15T12:00:00Z";

@@ -19,7 +19,7 @@ export const DEFAULT_PORTS = { worker: 8787, configApi: 8788, origin: 8789, cont
 export interface EmulationOptions {
   /** Ports; 0 picks a free one. Defaults: DEFAULT_PORTS. */
   readonly ports?: Partial<Record<keyof typeof DEFAULT_PORTS, number>>;
-  /** The config document; default test/emulation/sample-config.json. */
+  /** The config document; default emulation/sample-config.json. */
   readonly configFile?: string;
   readonly configMode?: ConfigApiMode;
   readonly scriptPath?: string;

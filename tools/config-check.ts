@@ -1,4 +1,4 @@
-import { parseConfigText, type ConfigIssue } from "../../src/config-parse.js";
+import { parseConfigText, type ConfigIssue } from "../src/config-parse.js";
 import { formatInstant, parseAtTime, parseCliArgs } from "./cli-args.js";
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, isEntryPoint, runAsScript, UsageError, type CliIo } from "./cli-io.js";
 import { loadConfigSource } from "./config-source.js";

@@ -34,7 +34,7 @@ export interface ConfigApiOptions {
   /** 0 (default) picks a free port. */
   readonly port?: number;
   readonly host?: string;
-  /** The document to serve; default test/emulation/sample-config.json. */
+  /** The document to serve; default emulation/sample-config.json. */
   readonly file?: string;
   readonly mode?: ConfigApiMode;
   /** Delay of the `slow` mode in ms (default 15000). */

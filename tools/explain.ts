@@ -1,6 +1,6 @@
-import { DEFAULT_CONFIG_URL } from "../../src/config-source.js";
-import { parseConfigText } from "../../src/config-parse.js";
-import { normaliseHost } from "../../src/host.js";
+import { DEFAULT_CONFIG_URL } from "../src/config-source.js";
+import { parseConfigText } from "../src/config-parse.js";
+import { normaliseHost } from "../src/host.js";
 import { parseAtTime, parseCliArgs } from "./cli-args.js";
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, isEntryPoint, runAsScript, UsageError, type CliIo } from "./cli-io.js";
 import { loadConfigSource } from "./config-source.js";
