@@ -1,7 +1,8 @@
 import { AutoRouter, json } from "itty-router";
-import { decodeEnrollmentHeader, ENROLLMENTS_HEADER, type EnrollmentPair } from "../src/enrollment-header.js";
+import { decodeEnrollmentHeader, type EnrollmentPair } from "../src/enrollment-header.js";
 import { serveFetch, type RunningServer } from "./node-serve.js";
 import { PAGE_SCRIPT } from "./page-script.js";
+import { ENROLLMENTS_HEADER } from "../src/contract.js";
 
 /**
  * An emulated wiki origin: the thing the worker sits in front of. Each page shows what

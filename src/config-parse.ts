@@ -1,7 +1,8 @@
 import * as v from "valibot";
 import { compileConfig, type CompiledConfig, type NamedExperiment } from "./config-compile.js";
-import { EXPERIMENT_NAME, ExperimentSchema } from "./config-schema.js";
+import { ExperimentSchema } from "./config-schema.js";
 import { scanJsonKeys } from "./json-keys.js";
+import { EXPERIMENT_NAME } from "./contract.js";
 
 /**
  * The config boundary: `unknown` (or JSON text) in, a compiled config or every problem

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { BUCKETS, EXPERIMENT_NAME, GROUP_NAME, HOST_NAME } from "./contract.js";
 
 /**
  * The Test Kitchen `authority=varnish` experiment config (DESIGN §1) as valibot schemas:
@@ -7,10 +8,6 @@ import * as v from "valibot";
  * config-rules.ts, so each problem is reported with its own path.
  */
 
-export const BUCKETS = 100_000;
-export const EXPERIMENT_NAME = /^[A-Za-z0-9][-_.A-Za-z0-9]{7,62}$/;
-export const GROUP_NAME = /^[A-Za-z0-9][-_.A-Za-z0-9]{0,62}$/;
-export const HOST_NAME = /^[a-z0-9][-_.a-z0-9]{0,254}$/;
 // UTC, whole seconds, ending in Z.
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 

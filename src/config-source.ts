@@ -3,13 +3,6 @@
  * worker's poller and the operators' `config:check`, so "valid" means one thing.
  */
 
-export const DEFAULT_CONFIG_URL = "https://test-kitchen.wikimedia.org/api/v1/experiments?format=config&authority=varnish";
-export const DEFAULT_EVENTS_PATH = "/evt-103e/v2/events";
-/** Body cap: a runaway response cannot exhaust the isolate. */
-export const MAX_CONFIG_BYTES = 5 * 1024 * 1024;
-/** The poll timeout, and its upper bound. */
-export const MAX_POLL_TIMEOUT_MS = 10_000;
-
 const JSON_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
 
 /** `application/json`, optionally `; charset=utf-8`; nothing else. */

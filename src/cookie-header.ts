@@ -7,8 +7,6 @@
  * order, for the origin.
  */
 
-export const UNIQ_COOKIE = "WMF-Uniq";
-
 /** What the header held: every `WMF-Uniq` value in order, and the header without them. */
 export interface CookieScan {
   readonly values: string[];

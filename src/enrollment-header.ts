@@ -1,4 +1,4 @@
-import { EXPERIMENT_NAME, GROUP_NAME } from "./config-schema.js";
+import { EXPERIMENT_NAME, GROUP_NAME } from "./contract.js";
 import type { Enrollments } from "./enroll.js";
 import { subjectIdOf } from "./subject.js";
 
@@ -7,7 +7,6 @@ import { subjectIdOf } from "./subject.js";
  * for the event intake. Every pair ends in `;`, no spaces, config order. Names come from a
  * validated config, so every emitted pair parses under the wiki's rules.
  */
-export const ENROLLMENTS_HEADER = "X-Experiment-Enrollments";
 
 /** The page header value: cache-split experiments only; "" when there are none (omit it). */
 export function encodePageHeader(e: Enrollments): string {

@@ -1,3 +1,5 @@
+import { SERVER_TIMING_NAME } from "./contract.js";
+
 /**
  * The browser's view of its enrollments (DESIGN §4): the JavaScript SDK reads the
  * `WMF-Uniq` entry of the navigation's Server-Timing. The pairs are name-pattern strings
@@ -6,7 +8,7 @@
 
 /** The Server-Timing entry for the given `exp=grp;` pairs. */
 export function serverTimingEntry(pairs: string): string {
-  return `WMF-Uniq;desc="${pairs}"`;
+  return `${SERVER_TIMING_NAME};desc="${pairs}"`;
 }
 
 /** Appends our entry to an existing Server-Timing value (the origin's entries stay first). */

@@ -1,9 +1,6 @@
-import { UNIQ_COOKIE } from "./cookie-header.js";
+import { COOKIE_LIFETIME_DAYS, UNIQ_COOKIE } from "./contract.js";
 
 const DAY_MS = 86_400_000;
-
-/** Cookie lifetime in days: the token is re-minted after it expires. */
-export const COOKIE_LIFETIME_DAYS = 365;
 
 /**
  * `Expires` value: 00:00:00 GMT on the UTC date 365 days ahead (DESIGN §2). Day-aligned so

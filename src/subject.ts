@@ -1,5 +1,5 @@
 import { encodeBase64url } from "./base64url.js";
-import { BUCKETS } from "./config-schema.js";
+import { BUCKETS } from "./contract.js";
 import { packMessage, sipHash128, sipHash128Packed, wordsToBytes, type SipKey } from "./siphash.js";
 import type { Identity } from "./token.js";
 

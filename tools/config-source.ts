@@ -1,5 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
-import { decodeUtf8, isJsonContentType, MAX_CONFIG_BYTES, MAX_POLL_TIMEOUT_MS, readCapped } from "../src/config-source.js";
+import { decodeUtf8, isJsonContentType, readCapped } from "../src/config-source.js";
+import { MAX_CONFIG_BYTES, MAX_POLL_TIMEOUT_MS } from "../src/contract.js";
 
 /**
  * Getting a config document's text the way the worker's poller accepts it (DESIGN §1, §7):

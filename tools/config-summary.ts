@@ -1,6 +1,6 @@
 import { slotOf, type CompiledConfig, type CompiledExperiment, type NamedExperiment } from "../src/config-compile.js";
 import type { ConfigIssue } from "../src/config-parse.js";
-import { BUCKETS } from "../src/config-schema.js";
+import { BUCKETS } from "../src/contract.js";
 import { MAX_LIVE_EXPERIMENTS } from "../src/enroll.js";
 import { formatInstant } from "./cli-args.js";
 

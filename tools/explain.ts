@@ -1,4 +1,4 @@
-import { DEFAULT_CONFIG_URL } from "../src/config-source.js";
+import { DEFAULT_CONFIG_URL } from "../src/contract.js";
 import { parseConfigText } from "../src/config-parse.js";
 import { normaliseHost } from "../src/host.js";
 import { parseAtTime, parseCliArgs } from "./cli-args.js";

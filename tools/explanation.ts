@@ -1,9 +1,9 @@
-import { DEFAULT_EVENTS_PATH } from "../src/config-source.js";
+import { DEFAULT_EVENTS_PATH, ENROLLMENTS_HEADER } from "../src/contract.js";
 import { slotOf, type CompiledConfig } from "../src/config-compile.js";
 import { decodeBase64url } from "../src/base64url.js";
 import { scanCookieHeader } from "../src/cookie-header.js";
 import { enroll, type Enrollments } from "../src/enroll.js";
-import { ENROLLMENTS_HEADER, encodeAllPairs, encodeEventsHeader, encodePageHeader } from "../src/enrollment-header.js";
+import { encodeAllPairs, encodeEventsHeader, encodePageHeader } from "../src/enrollment-header.js";
 import type { KeyRing } from "../src/keyring.js";
 import { serverTimingEntry } from "../src/server-timing.js";
 import { bucketOf, deriveSubject, subjectIdOf, visitorKey } from "../src/subject.js";

@@ -1,11 +1,12 @@
 import { parseConfigText } from "../src/config-parse.js";
-import { decodeUtf8, isJsonContentType, MAX_CONFIG_BYTES, readCapped } from "../src/config-source.js";
+import { decodeUtf8, isJsonContentType, readCapped } from "../src/config-source.js";
 import { KV_KEYS, type DocumentMetadata } from "./config-store.js";
 import { counters } from "./counters.js";
 import { log } from "./log.js";
 import { recordPoll } from "./metrics.js";
 import type { Settings } from "./settings.js";
 import { WORKER_VERSION } from "./version.js";
+import { MAX_CONFIG_BYTES } from "../src/contract.js";
 
 /**
  * The scheduled config poller (cron, every minute). It accepts a document only if it is a

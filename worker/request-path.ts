@@ -1,6 +1,6 @@
 import { scanCookieHeader, type CookieScan } from "../src/cookie-header.js";
 import { enroll } from "../src/enroll.js";
-import { encodeAllPairs, encodeEventsHeader, encodePageHeader, ENROLLMENTS_HEADER } from "../src/enrollment-header.js";
+import { encodeAllPairs, encodeEventsHeader, encodePageHeader } from "../src/enrollment-header.js";
 import { normaliseHost, registrableDomain } from "../src/host.js";
 import { appendServerTiming, serverTimingEntry } from "../src/server-timing.js";
 import { serializeUniqCookie } from "../src/set-cookie.js";
@@ -14,6 +14,7 @@ import { recordRequest } from "./metrics.js";
 import { fetchOrigin, originUrl, stripHopByHop } from "./origin.js";
 import { getSettings, type Settings } from "./settings.js";
 import { captureBody, forgetPass, isPassing, isStorable, lookup, rememberPass, sharedKey, store } from "./split-cache.js";
+import { ENROLLMENTS_HEADER } from "../src/contract.js";
 
 /**
  * The request path: strip what a client could spoof, identify, enroll, proxy, and dress

@@ -1,6 +1,5 @@
 import * as v from "valibot";
-import { HOST_NAME } from "../src/config-schema.js";
-import { DEFAULT_CONFIG_URL, DEFAULT_EVENTS_PATH, MAX_POLL_TIMEOUT_MS } from "../src/config-source.js";
+import { DEFAULT_CONFIG_URL, DEFAULT_EVENTS_PATH, HOST_NAME, MAX_POLL_TIMEOUT_MS } from "../src/contract.js";
 import { parseKeyRing, type KeyRing } from "../src/keyring.js";
 import type { Env } from "./env.js";
 import { log } from "./log.js";

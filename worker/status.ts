@@ -1,4 +1,4 @@
-import { DEFAULT_CONFIG_URL } from "../src/config-source.js";
+import { DEFAULT_CONFIG_URL } from "../src/contract.js";
 import { MAX_LIVE_EXPERIMENTS } from "../src/enroll.js";
 import { SUBJECT_ALGORITHM_VERSION } from "../src/subject.js";
 import { TOKEN_VERSION } from "../src/token.js";

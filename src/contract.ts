@@ -1,0 +1,32 @@
+/**
+ * The constants of the wire contract (docs/contract.md), in one place so no literal drifts:
+ * bucket space, name patterns, header and cookie names, the upstream defaults and bounds.
+ */
+
+/** Bucket space: buckets are 0..BUCKETS-1 (contract §1, §3). */
+export const BUCKETS = 100_000;
+/** Experiment names and `shared_selector` (contract §1). */
+export const EXPERIMENT_NAME = /^[A-Za-z0-9][-_.A-Za-z0-9]{7,62}$/;
+/** Group names (contract §1). */
+export const GROUP_NAME = /^[A-Za-z0-9][-_.A-Za-z0-9]{0,62}$/;
+/** Host names as keys of `domains` (contract §1). */
+export const HOST_NAME = /^[a-z0-9][-_.a-z0-9]{0,254}$/;
+
+/** The identity cookie (contract §2); read case-insensitively, always set with this spelling. */
+export const UNIQ_COOKIE = "WMF-Uniq";
+/** Cookie lifetime in days: the token is re-minted after it expires (contract §2). */
+export const COOKIE_LIFETIME_DAYS = 365;
+
+/** The enrollment header to the origin (contract §4). */
+export const ENROLLMENTS_HEADER = "X-Experiment-Enrollments";
+/** The Server-Timing entry name the browser SDK reads (contract §4). */
+export const SERVER_TIMING_NAME = "WMF-Uniq";
+
+/** Where Test Kitchen publishes the config (contract §1). */
+export const DEFAULT_CONFIG_URL = "https://test-kitchen.wikimedia.org/api/v1/experiments?format=config&authority=varnish";
+/** The event intake path (contract §4). */
+export const DEFAULT_EVENTS_PATH = "/evt-103e/v2/events";
+/** Config body cap: a runaway response cannot exhaust the isolate (contract §7). */
+export const MAX_CONFIG_BYTES = 5 * 1024 * 1024;
+/** The poll timeout, and its upper bound (contract §7). */
+export const MAX_POLL_TIMEOUT_MS = 10_000;
