@@ -1,4 +1,6 @@
+import type { ExperimentRules } from "./config-parse.js";
 import type { ExperimentInput } from "./config-schema.js";
+import type { CompiledRule } from "./rule-compile.js";
 import { selectorFingerprint } from "./subject.js";
 
 /**
@@ -6,16 +8,8 @@ import { selectorFingerprint } from "./subject.js";
  * request path only compares numbers and concatenates ready-made strings.
  */
 
-/**
- * One experiment with one set of groups. Group arrays are aligned and sorted by range
- * start. Hosts with the same groups share the object; the host-specific part (which
- * fingerprint slot it uses) is in the host plan's `slots`.
- */
-export interface CompiledExperiment {
-  readonly name: string;
-  readonly startMs: number;
-  readonly endMs: number;
-  readonly cacheSplit: boolean;
+/** One set of groups: arrays aligned and sorted by range start, with their strings prebuilt. */
+export interface RangeTable {
   readonly lo: Int32Array;
   readonly hi: Int32Array;
   readonly groups: readonly string[];
@@ -23,6 +17,30 @@ export interface CompiledExperiment {
   readonly pairs: readonly string[];
   /** `name=group/` per group: the event-intake pair up to the subject ID. */
   readonly eventPrefixes: readonly string[];
+}
+
+/** An allocation (contract §8): the groups to use when its rule holds. */
+export interface CompiledAllocation {
+  readonly rule: CompiledRule;
+  readonly table: RangeTable;
+}
+
+/**
+ * One experiment on one set of hosts with the same groups: the default range table is the
+ * object itself. Hosts with the same groups and allocations share the object; the
+ * host-specific part (which fingerprint slot it uses) is in the host plan's `slots`.
+ */
+export interface CompiledExperiment extends RangeTable {
+  readonly name: string;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly cacheSplit: boolean;
+  /** contract §8: false means "as if not live" for this request. */
+  readonly eligibility: CompiledRule | null;
+  /** contract §8: the first whose rule holds supplies the groups; none: the default table. */
+  readonly allocations: readonly CompiledAllocation[];
+  /** The experiment reads the request context (has an eligibility rule or allocations). */
+  readonly usesContext: boolean;
 }
 
 /** Everything one host needs at request time, in config document order. */
@@ -57,7 +75,10 @@ export interface CompiledConfig {
  * strings are built once per experiment and shared, and a selector's fingerprint is
  * computed once per config, not once per host.
  */
-export function compileConfig(experiments: readonly NamedExperiment[]): { config: CompiledConfig } | { collision: string } {
+export function compileConfig(
+  experiments: readonly NamedExperiment[],
+  rules: ReadonlyMap<NamedExperiment, ExperimentRules>,
+): { config: CompiledConfig } | { collision: string } {
   const building = new Map<string, { experiments: CompiledExperiment[]; slotList: number[]; fingerprints: Uint32Array[]; slots: Map<string, number> }>();
   const fingerprints = new Map<string, Uint32Array>();
   const seenFingerprints = new Map<string, string>();
@@ -66,6 +87,8 @@ export function compileConfig(experiments: readonly NamedExperiment[]): { config
     const startMs = Date.parse(exp.start);
     const endMs = Date.parse(exp.end);
     const cacheSplit = exp.cache_split ?? true;
+    const expRules = rules.get(exp);
+    const eligibility = expRules?.eligibility ?? null;
     const tables = new Map<Readonly<Record<string, readonly [number, number]>>, CompiledExperiment>();
     for (const [host, domain] of Object.entries(exp.domains)) {
       let plan = building.get(host);
@@ -87,17 +110,31 @@ export function compileConfig(experiments: readonly NamedExperiment[]): { config
         plan.fingerprints.push(fp);
         plan.slots.set(label, slot);
       }
-      // Hosts with equal groups share one compiled experiment (compared by value; few groups).
+      // Hosts with equal groups share one compiled experiment (compared by value; few
+      // groups). A host with allocations gets its own.
       let compiled: CompiledExperiment | undefined;
-      for (const [groups, c] of tables) {
-        if (sameGroups(groups, domain.groups)) {
-          compiled = c;
-          break;
+      const allocationRules = expRules?.allocations.get(host);
+      if (allocationRules === undefined) {
+        for (const [groups, c] of tables) {
+          if (sameGroups(groups, domain.groups)) {
+            compiled = c;
+            break;
+          }
         }
       }
       if (compiled === undefined) {
-        compiled = { name: exp.name, startMs, endMs, cacheSplit, ...rangeTable(exp.name, domain.groups) };
-        tables.set(domain.groups, compiled);
+        const allocations = (domain.allocations ?? []).map((a, i) => ({ rule: allocationRules![i]!, table: rangeTable(exp.name, a.groups) }));
+        compiled = {
+          name: exp.name,
+          startMs,
+          endMs,
+          cacheSplit,
+          ...rangeTable(exp.name, domain.groups),
+          eligibility,
+          allocations,
+          usesContext: eligibility !== null || allocations.length > 0,
+        };
+        if (allocationRules === undefined) tables.set(domain.groups, compiled);
       }
       plan.experiments.push(compiled);
       plan.slotList.push(slot);
@@ -126,7 +163,7 @@ function sameGroups(a: Readonly<Record<string, readonly [number, number]>>, b: R
 function rangeTable(
   name: string,
   groups: Readonly<Record<string, readonly [number, number]>>,
-): Pick<CompiledExperiment, "lo" | "hi" | "groups" | "pairs" | "eventPrefixes"> {
+): RangeTable {
   const ranges = Object.entries(groups).sort((a, b) => a[1][0] - b[1][0]);
   return {
     lo: Int32Array.from(ranges, ([, r]) => r[0]),

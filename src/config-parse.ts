@@ -2,6 +2,8 @@ import * as v from "valibot";
 import { compileConfig, type CompiledConfig, type NamedExperiment } from "./config-compile.js";
 import { ExperimentSchema } from "./config-schema.js";
 import { scanJsonKeys } from "./json-keys.js";
+import { CONTEXT_VARIABLES } from "./request-context.js";
+import { compileRule, constantType, type CompiledRule, type ConstantValue } from "./rule-compile.js";
 import { EXPERIMENT_NAME } from "./contract.js";
 
 /**
@@ -45,6 +47,7 @@ export function parseConfig(value: unknown, order?: readonly string[]): ConfigRe
   const experiments: NamedExperiment[] = [];
   const names = order ?? Object.keys(doc);
   const byFoldedName = new Map<string, string>();
+  const rules = new Map<NamedExperiment, ExperimentRules>();
 
   const seen = new Set<string>();
   for (const name of names) {
@@ -79,49 +82,95 @@ export function parseConfig(value: unknown, order?: readonly string[]): ConfigRe
       continue;
     }
     const exp: NamedExperiment = { name, ...parsed.output };
-    issues.push(...ruleIssues(exp));
+    const checked = ruleIssues(exp);
+    issues.push(...checked.issues);
     experiments.push(exp);
+    rules.set(exp, checked.rules);
   }
   if (issues.length > 0) return { ok: false, issues };
-  const compiled = compileConfig(experiments);
+  const compiled = compileConfig(experiments, rules);
   if ("collision" in compiled) {
     return { ok: false, issues: [{ path: "$", message: `selector fingerprints collide: ${compiled.collision}; rename one selector` }] };
   }
   return { ok: true, config: compiled.config };
 }
 
-// The rules a structural schema cannot express, each reported at its own path.
-function ruleIssues(exp: NamedExperiment): ConfigIssue[] {
+/** The compiled rules of one experiment (contract §8), keyed for config-compile.ts. */
+export interface ExperimentRules {
+  readonly eligibility: CompiledRule | null;
+  /** Per host with allocations: one compiled rule per allocation, in order. */
+  readonly allocations: ReadonlyMap<string, readonly CompiledRule[]>;
+}
+
+const RESERVED_NAMES = new Set(["true", "false", "in", "not"]);
+
+// The rules a structural schema cannot express, each reported at its own path; targeting
+// rules are compiled here, once, and handed to the compiler.
+function ruleIssues(exp: NamedExperiment): { issues: ConfigIssue[]; rules: ExperimentRules } {
   const issues: ConfigIssue[] = [];
   if (Date.parse(exp.start) >= Date.parse(exp.end)) {
     issues.push({ path: formatPath([exp.name, "end"]), message: "end must be after start" });
   }
+  const constants = new Map<string, ConstantValue>();
+  for (const [name, value] of Object.entries(exp.constants ?? {})) {
+    const at = formatPath([exp.name, "constants", name]);
+    if (Object.hasOwn(CONTEXT_VARIABLES, name) || RESERVED_NAMES.has(name)) {
+      issues.push({ path: at, message: `constant name ${JSON.stringify(name)} is taken by the rule language` });
+    } else if (constantType(value) === null) {
+      issues.push({ path: at, message: "a list constant holds one type" });
+    }
+    constants.set(name, value);
+  }
+  const compile = (source: string, path: (string | number)[]): CompiledRule | null => {
+    const r = compileRule(source, constants);
+    if (r.ok) return r.rule;
+    issues.push({ path: formatPath(path), message: `column ${r.error.column}: ${r.error.message}` });
+    return null;
+  };
+  const eligibility = exp.eligibility === undefined ? null : compile(exp.eligibility, [exp.name, "eligibility"]);
+  const allocations = new Map<string, CompiledRule[]>();
   for (const [host, domain] of Object.entries(exp.domains)) {
-    const groups = Object.entries(domain.groups);
-    const folded = new Map<string, string>();
-    for (const [group, [lo, hi]] of groups) {
-      const at = () => formatPath([exp.name, "domains", host, "groups", group]);
-      if (lo > hi) issues.push({ path: at(), message: `range [${lo}, ${hi}] is reversed: first must be <= last` });
-      if (groups.length > 1) {
-        const twin = folded.get(group.toLowerCase());
-        if (twin !== undefined) issues.push({ path: at(), message: `group name differs from ${JSON.stringify(twin)} only by case` });
-        folded.set(group.toLowerCase(), group);
-      }
+    issues.push(...groupIssues(domain.groups, [exp.name, "domains", host, "groups"]));
+    if (domain.allocations === undefined) continue;
+    const compiled: CompiledRule[] = [];
+    domain.allocations.forEach((a, i) => {
+      const base = [exp.name, "domains", host, "allocations", i];
+      issues.push(...groupIssues(a.groups, [...base, "groups"]));
+      const rule = compile(a.rule, [...base, "rule"]);
+      if (rule !== null) compiled.push(rule);
+    });
+    allocations.set(host, compiled);
+  }
+  return { issues, rules: { eligibility, allocations } };
+}
+
+// The domain rules of one group table (contract §1), wherever the table sits.
+function groupIssues(table: Readonly<Record<string, readonly [number, number]>>, at: (string | number)[]): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const groups = Object.entries(table);
+  const folded = new Map<string, string>();
+  for (const [group, [lo, hi]] of groups) {
+    const path = () => formatPath([...at, group]);
+    if (lo > hi) issues.push({ path: path(), message: `range [${lo}, ${hi}] is reversed: first must be <= last` });
+    if (groups.length > 1) {
+      const twin = folded.get(group.toLowerCase());
+      if (twin !== undefined) issues.push({ path: path(), message: `group name differs from ${JSON.stringify(twin)} only by case` });
+      folded.set(group.toLowerCase(), group);
     }
-    // Sorted by start, a range overlaps an earlier one exactly when it starts at or before
-    // the furthest end seen so far.
-    const sorted = groups.filter(([, [lo, hi]]) => lo <= hi).sort((a, b) => a[1][0] - b[1][0]);
-    let furthest: [string, readonly [number, number]] | undefined;
-    for (const [name, cur] of sorted) {
-      if (furthest && cur[0] <= furthest[1][1]) {
-        const [prevName, prev] = furthest;
-        issues.push({
-          path: formatPath([exp.name, "domains", host, "groups", name]),
-          message: `range [${cur[0]}, ${cur[1]}] overlaps group ${JSON.stringify(prevName)} [${prev[0]}, ${prev[1]}]`,
-        });
-      }
-      if (!furthest || cur[1] > furthest[1][1]) furthest = [name, cur];
+  }
+  // Sorted by start, a range overlaps an earlier one exactly when it starts at or before
+  // the furthest end seen so far.
+  const sorted = groups.filter(([, [lo, hi]]) => lo <= hi).sort((a, b) => a[1][0] - b[1][0]);
+  let furthest: [string, readonly [number, number]] | undefined;
+  for (const [name, cur] of sorted) {
+    if (furthest && cur[0] <= furthest[1][1]) {
+      const [prevName, prev] = furthest;
+      issues.push({
+        path: formatPath([...at, name]),
+        message: `range [${cur[0]}, ${cur[1]}] overlaps group ${JSON.stringify(prevName)} [${prev[0]}, ${prev[1]}]`,
+      });
     }
+    if (!furthest || cur[1] > furthest[1][1]) furthest = [name, cur];
   }
   return issues;
 }

@@ -59,12 +59,65 @@ function recordOf<TValue extends v.GenericSchema>(key: RegExp, keyMessage: strin
   );
 }
 
+/** Bounds of the targeting keys (contract §8) against hostile configs. */
+export const TARGETING_LIMITS = {
+  /** Constants per experiment. */
+  constants: 64,
+  /** Items in one list constant. */
+  constantListItems: 1_000,
+  /** Allocations per domain. */
+  allocations: 16,
+} as const;
+
+/** Constant names: identifiers (contract §8). */
+export const CONSTANT_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+const Groups = recordOf(GROUP_NAME, `group name must match ${GROUP_NAME.source}`, Range, "must be an object of group ranges", "needs at least one group");
+
+const Rule = v.string("must be a rule (a string)");
+
+const Allocation = v.strictObject(
+  {
+    rule: Rule,
+    groups: Groups,
+    _comment: v.optional(v.string()),
+  },
+  (issue) => objectMessage(issue, "must be an object with a rule and groups"),
+);
+
 const Domain = v.strictObject(
   {
     unique_domain: v.optional(v.boolean("must be true or false")),
-    groups: recordOf(GROUP_NAME, `group name must match ${GROUP_NAME.source}`, Range, "must be an object of group ranges", "needs at least one group"),
+    groups: Groups,
+    allocations: v.optional(
+      v.pipe(
+        v.array(Allocation, "must be a list of allocations"),
+        v.maxLength(TARGETING_LIMITS.allocations, `has more than ${TARGETING_LIMITS.allocations} allocations`),
+      ),
+    ),
   },
   (issue) => objectMessage(issue, "must be an object with groups"),
+);
+
+const ConstantScalar = v.union(
+  [v.string(), v.pipe(v.number(), v.finite()), v.boolean()],
+  "must be a string, a finite number, true or false, or a list of one of those",
+);
+
+const Constant = v.union(
+  [
+    ConstantScalar,
+    v.pipe(
+      v.array(ConstantScalar, "must be a string, a finite number, true or false, or a list of one of those"),
+      v.maxLength(TARGETING_LIMITS.constantListItems, `list has more than ${TARGETING_LIMITS.constantListItems} items`),
+    ),
+  ],
+  "must be a string, a finite number, true or false, or a list of one of those",
+);
+
+const Constants = v.pipe(
+  recordOf(CONSTANT_NAME, `constant name must match ${CONSTANT_NAME.source}`, Constant, "must be an object of named constants", "needs at least one constant"),
+  v.check((c) => Object.keys(c).length <= TARGETING_LIMITS.constants, `has more than ${TARGETING_LIMITS.constants} constants`),
 );
 
 /** One experiment entry, structure only. */
@@ -75,6 +128,8 @@ export const ExperimentSchema = v.strictObject(
     cache_split: v.optional(v.boolean("must be true or false")),
     shared_selector: v.optional(v.pipe(v.string(), v.regex(EXPERIMENT_NAME, `must match ${EXPERIMENT_NAME.source}`))),
     _comment: v.optional(v.string()),
+    eligibility: v.optional(Rule),
+    constants: v.optional(Constants),
     domains: recordOf(HOST_NAME, `host must be lower-case and match ${HOST_NAME.source}`, Domain, "must be an object keyed by host", "needs at least one domain"),
   },
   (issue) => objectMessage(issue, "experiment must be an object"),

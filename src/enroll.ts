@@ -1,4 +1,5 @@
-import type { CompiledConfig, CompiledExperiment } from "./config-compile.js";
+import type { CompiledConfig, CompiledExperiment, RangeTable } from "./config-compile.js";
+import type { RequestContext } from "./request-context.js";
 import { bucketOf, deriveSubject, visitorKey } from "./subject.js";
 import type { Identity } from "./token.js";
 
@@ -13,7 +14,9 @@ export const MAX_LIVE_EXPERIMENTS = 128;
 /** The enrollments of one request, in config order. */
 export interface Enrollments {
   readonly experiments: CompiledExperiment[];
-  /** Group index into each experiment's `groups`/`pairs`, aligned with `experiments`. */
+  /** The range table each group was taken from (the experiment's default, or an allocation's). */
+  readonly tables: RangeTable[];
+  /** Group index into each table's `groups`/`pairs`, aligned with `experiments`. */
   readonly groups: number[];
   /** Subject words (4 per slot of the host plan), complete only when asked for. */
   readonly subjects: Uint32Array;
@@ -27,6 +30,7 @@ export interface Enrollments {
 
 const NONE: Enrollments = Object.freeze({
   experiments: [],
+  tables: [],
   groups: [],
   subjects: new Uint32Array(0),
   slots: [],
@@ -34,9 +38,30 @@ const NONE: Enrollments = Object.freeze({
   skipped: 0,
 }) as Enrollments;
 
+// For callers whose configs have no rules (unit tests of enrollment alone); decide() always
+// passes the real context.
+function noContext(): RequestContext {
+  throw new Error("an experiment has a rule, but enroll() was given no request context");
+}
+
+/** Why each live experiment came out as it did, for the explain tool (contract §8). */
+export interface EnrollmentStep {
+  readonly experiment: CompiledExperiment;
+  /** The eligibility rule's result (true when there is none). */
+  readonly eligible: boolean;
+  /** The allocation used: its index, or -1 for the domain's own groups (-1 when not eligible). */
+  readonly allocation: number;
+  /** -1 when not eligible (the bucket is not looked at). */
+  readonly bucket: number;
+  /** The group, or null when the bucket is in no range. */
+  readonly group: string | null;
+}
+
 /**
  * Pure enrollment: which group of each live experiment on `host` this identity is in.
  * `withSubjects` computes full subject IDs (the event intake needs them; pages do not).
+ * `context` is called at most once, and only when a live experiment has a rule; subject
+ * and bucket never depend on it. `trace`, when given, receives one step per live experiment.
  *
  * Fast path: one SipHash for the visitor key, then one single-block SipHash per distinct
  * selector (shared selectors computed once), half-finalised unless subjects are needed.
@@ -47,6 +72,8 @@ export function enroll(
   nowMs: number,
   config: CompiledConfig,
   withSubjects = false,
+  context: () => RequestContext = noContext,
+  trace?: EnrollmentStep[],
 ): Enrollments {
   const plan = config.hosts.get(host);
   if (!plan) return NONE;
@@ -56,7 +83,9 @@ export function enroll(
   let subjects: Uint32Array | null = null;
   let done: Uint8Array | null = null;
   const experiments: CompiledExperiment[] = [];
+  const tables: RangeTable[] = [];
   const groups: number[] = [];
+  let ctx: RequestContext | null = null;
   const slots: number[] = [];
   let live = 0;
   let skipped = 0;
@@ -68,6 +97,23 @@ export function enroll(
       continue;
     }
     live++;
+    let table: RangeTable = exp;
+    let allocation = -1;
+    if (exp.usesContext) {
+      ctx ??= context();
+      if (exp.eligibility !== null && !exp.eligibility.test(ctx)) {
+        trace?.push({ experiment: exp, eligible: false, allocation: -1, bucket: -1, group: null });
+        continue;
+      }
+      const allocations = exp.allocations;
+      for (let a = 0; a < allocations.length; a++) {
+        if (allocations[a]!.rule.test(ctx)) {
+          table = allocations[a]!.table;
+          allocation = a;
+          break;
+        }
+      }
+    }
     if (kv === null) {
       kv = visitorKey(identity);
       subjects = new Uint32Array(plan.fingerprints.length * 4);
@@ -80,17 +126,23 @@ export function enroll(
       done![slot] = 1;
     }
     const bucket = bucketOf(subjects!, at);
-    const lo = exp.lo, hi = exp.hi;
+    const lo = table.lo, hi = table.hi;
+    let found = -1;
     for (let g = 0; g < lo.length; g++) {
       if (bucket < lo[g]!) break;
       if (bucket <= hi[g]!) {
-        experiments.push(exp);
-        groups.push(g);
-        slots.push(slot);
+        found = g;
         break;
       }
     }
+    if (found >= 0) {
+      experiments.push(exp);
+      tables.push(table);
+      groups.push(found);
+      slots.push(slot);
+    }
+    trace?.push({ experiment: exp, eligible: true, allocation, bucket, group: found >= 0 ? table.groups[found]! : null });
   }
   if (live === 0 && skipped === 0) return NONE;
-  return { experiments, groups, subjects: subjects ?? new Uint32Array(0), slots, live, skipped };
+  return { experiments, tables, groups, subjects: subjects ?? new Uint32Array(0), slots, live, skipped };
 }

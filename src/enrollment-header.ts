@@ -12,8 +12,7 @@ import { subjectIdOf } from "./subject.js";
 export function encodePageHeader(e: Enrollments): string {
   let out = "";
   for (let i = 0; i < e.experiments.length; i++) {
-    const exp = e.experiments[i]!;
-    if (exp.cacheSplit) out += exp.pairs[e.groups[i]!]!;
+    if (e.experiments[i]!.cacheSplit) out += e.tables[i]!.pairs[e.groups[i]!]!;
   }
   return out;
 }
@@ -25,7 +24,7 @@ export function encodePageHeader(e: Enrollments): string {
 export function encodeEventsHeader(e: Enrollments): string {
   let out = "";
   for (let i = 0; i < e.experiments.length; i++) {
-    out += e.experiments[i]!.eventPrefixes[e.groups[i]!]! + subjectIdOf(e.subjects, e.slots[i]! * 4) + ";";
+    out += e.tables[i]!.eventPrefixes[e.groups[i]!]! + subjectIdOf(e.subjects, e.slots[i]! * 4) + ";";
   }
   return out;
 }
@@ -33,7 +32,7 @@ export function encodeEventsHeader(e: Enrollments): string {
 /** Every enrolled pair, for Server-Timing (cache-split or not). */
 export function encodeAllPairs(e: Enrollments): string {
   let out = "";
-  for (let i = 0; i < e.experiments.length; i++) out += e.experiments[i]!.pairs[e.groups[i]!]!;
+  for (let i = 0; i < e.experiments.length; i++) out += e.tables[i]!.pairs[e.groups[i]!]!;
   return out;
 }
 

@@ -1,6 +1,8 @@
 import { Hono } from "hono";
 import type { Env } from "./env.js";
-import { log } from "./log.js";
+import { counters } from "./counters.js";
+import { logOnce } from "./log.js";
+import { recordRequest } from "./metrics.js";
 import { bareProxy, handleRequest } from "./request-path.js";
 import { statusBody } from "./status.js";
 
@@ -18,9 +20,10 @@ app.get(STATUS_PATH, async (c) => {
 
 app.all("*", (c) => proxy(c.req.raw, c.env, c.executionCtx));
 
-// Last resort: the request path does not throw by design; if it ever does, the visitor
-// still gets the origin, un-enrolled, and we say so.
-app.onError((err, c) => unhandled(err, c.req.raw, c.env));
+// Errors leave Hono for the one failure stage in fetchHandler.
+app.onError((err) => {
+  throw err;
+});
 
 // Looked up once per isolate, not per request.
 let defaultCache: Cache | null | undefined;
@@ -36,9 +39,14 @@ function proxy(request: Request, env: Env, ctx: { waitUntil(p: Promise<unknown>)
   });
 }
 
-function unhandled(err: Error, request: Request, env: Env): Promise<Response> {
-  log("error", "worker.unhandled", { error: err.message, effect: "bare pass-through to the origin" });
-  return bareProxy(request, env, Date.now());
+// The one failure stage of the request path: whatever threw, the visitor still gets the
+// origin, un-enrolled and without our cookie, and the failure is counted and logged.
+function failed(err: unknown, request: Request, env: Env): Promise<Response> {
+  const now = Date.now();
+  counters.passThrough.enrollmentError++;
+  logOnce("request-failed", now, "error", "enrollment.error", { error: err instanceof Error ? err.message : String(err), effect: "request proxied un-enrolled" });
+  recordRequest(env.METRICS, { host: new URL(request.url).hostname, kind: "page", outcome: "pass-through:error", minted: "", cache: "", enrolled: 0 });
+  return bareProxy(request, env, now);
 }
 
 /**
@@ -49,10 +57,10 @@ function unhandled(err: Error, request: Request, env: Env): Promise<Response> {
  * the app, which routes exactly.
  */
 export async function fetchHandler(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-  if (request.url.includes(STATUS_PATH)) return app.fetch(request, env, ctx);
   try {
+    if (request.url.includes(STATUS_PATH)) return await app.fetch(request, env, ctx);
     return await proxy(request, env, ctx);
   } catch (e) {
-    return unhandled(e as Error, request, env);
+    return failed(e, request, env);
   }
 }

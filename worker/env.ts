@@ -7,9 +7,13 @@
  *   CONFIG               KV: last good config, version, poll status, kill switch (config-store.ts)
  *   METRICS              optional Analytics Engine dataset (metrics.ts)
  *   CONFIG_URL, ORIGIN_URL, EVENTS_PATH, COOKIE_DOMAIN, CONFIG_REFRESH_MS,
- *   CONFIG_POLL_TIMEOUT_MS, ENROLLMENT_DISABLED   vars, parsed once per isolate (settings.ts)
+ *   CONFIG_POLL_TIMEOUT_MS, ENROLLMENT_DISABLED, BOT_POLICY, SESSION_COOKIE_PATTERN
+ *                        vars, parsed once per isolate (settings.ts)
  *   UNIQ_KEYS            secret: the key ring (`wrangler secret put UNIQ_KEYS`)
  * Vars may still be absent at run time (tests, a var deleted in the dashboard): settings.ts
  * treats every one as optional.
  */
-export type Env = GeneratedEnv;
+export type Env = GeneratedEnv & {
+  /** Self-hosted profile only (contract §11): the trusted header that carries the country. */
+  readonly COUNTRY_HEADER?: string;
+};

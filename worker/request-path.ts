@@ -1,47 +1,25 @@
+import { ENROLLMENTS_HEADER } from "../src/contract.js";
 import { scanCookieHeader, type CookieScan } from "../src/cookie-header.js";
-import { enroll } from "../src/enroll.js";
-import { encodeAllPairs, encodeEventsHeader, encodePageHeader } from "../src/enrollment-header.js";
+import { decide, type Decision } from "../src/decision.js";
 import { normaliseHost, registrableDomain } from "../src/host.js";
+import type { RequestFacts } from "../src/request-context.js";
 import { appendServerTiming, serverTimingEntry } from "../src/server-timing.js";
-import { serializeUniqCookie } from "../src/set-cookie.js";
-import { mintToken, verifyToken, type Identity, type TokenFailure } from "../src/token.js";
 import { rewriteVary } from "../src/vary.js";
 import { getConfigView } from "./config-store.js";
-import { counters } from "./counters.js";
+import { countDecision, counters } from "./counters.js";
 import type { Env } from "./env.js";
 import { logOnce } from "./log.js";
 import { recordRequest } from "./metrics.js";
 import { fetchOrigin, originUrl, stripHopByHop } from "./origin.js";
 import { getSettings, type Settings } from "./settings.js";
 import { captureBody, forgetPass, isPassing, isStorable, lookup, rememberPass, sharedKey, store } from "./split-cache.js";
-import { ENROLLMENTS_HEADER } from "../src/contract.js";
 
 /**
- * The request path: strip what a client could spoof, identify, enroll, proxy, and dress
- * the response. Every failure inside enrollment degrades to an un-enrolled pass-through
- * (counted, logged once a minute); nothing here turns into a 5xx of ours.
+ * The request path, glue only: strip what a client could spoof, read the inputs of the
+ * decision (src/decision.ts), apply it (origin header, split cache, cookie, Server-Timing),
+ * and count it. It does not catch: a throw anywhere reaches the one failure stage in
+ * app.ts, which proxies the request un-enrolled.
  */
-
-/** What enrollment decided for one request. */
-interface Decision {
-  /** Header value for the origin ("" = none). */
-  readonly enrollments: string;
-  /** `exp=grp;` pairs for Server-Timing ("" = none). */
-  readonly timingPairs: string;
-  readonly setCookie: string | null;
-  /** The host has live experiments: GET/HEAD go through the split cache. */
-  readonly split: boolean;
-  /** Answer 204 at the edge (event intake with nothing to attach). */
-  readonly answer204: boolean;
-  /** For metrics: what happened, and why a cookie was minted ("" = not minted). */
-  readonly outcome: string;
-  readonly minted: TokenFailure | "";
-  readonly enrolled: number;
-}
-
-const PASS: Decision = { enrollments: "", timingPairs: "", setCookie: null, split: false, answer204: false, outcome: "", minted: "", enrolled: 0 };
-const pass = (outcome: string): Decision => ({ ...PASS, outcome });
-const events204 = (outcome: string): Decision => ({ ...PASS, answer204: true, outcome: `events-204:${outcome}` });
 
 /** Platform hooks, injectable so tests can pin them. */
 export interface RequestDeps {
@@ -62,18 +40,26 @@ export async function handleRequest(request: Request, env: Env, deps: RequestDep
 
   const host = normaliseHost(url.hostname);
   const isEvents = url.pathname === settings.eventsPath;
-  let decision: Decision;
-  try {
-    decision = await decide(env, settings, deps, host, isEvents, cookies.values);
-  } catch (e) {
-    counters.passThrough.enrollmentError++;
-    logOnce("enrollment-error", deps.now, "error", "enrollment.error", { error: (e as Error).message, effect: "request proxied un-enrolled" });
-    decision = isEvents ? events204("error") : pass("pass-through:error");
-  }
+  const view = await getConfigView(env.CONFIG, deps.now, settings.configRefreshMs, deps.waitUntil);
+  const decision = decide({
+    nowMs: deps.now,
+    random: deps.random,
+    keyRing: settings.keyRing,
+    config: view.config,
+    killed: settings.disabledByVar || view.killed,
+    host,
+    isEvents,
+    presented: cookies.values,
+    botPolicy: settings.botPolicy,
+    sessionCookie: settings.sessionCookie,
+    cookieDomain: (h) => settings.cookieDomain ?? cookieDomainFor(h),
+    facts: () => requestFacts(request, headers, url, settings),
+  });
+  countDecision(decision, host, deps.now, view.version, settings.keyRingError);
 
   let cacheResult = "";
   const finish = (response: Response): Response => {
-    recordRequest(env.METRICS, { host, kind: isEvents ? "events" : "page", outcome: decision.outcome, minted: decision.minted, cache: cacheResult, enrolled: decision.enrolled });
+    recordRequest(env.METRICS, { host, kind: isEvents ? "events" : "page", outcome: decision.outcome, minted: decision.minted ?? "", cache: cacheResult, enrolled: decision.enrolled });
     return response;
   };
   if (decision.answer204) return finish(new Response(null, { status: 204, headers: { "cache-control": "no-store" } }));
@@ -90,6 +76,21 @@ export async function handleRequest(request: Request, env: Env, deps: RequestDep
     response = await fetchOrigin(request, target, headers, false, deps.now);
   }
   return finish(dress(response, decision, method));
+}
+
+// What the rules and the bot check read (contract §8, §9); called only when they need it.
+// `headers` are the origin's copy, so the Cookie header no longer holds our cookie.
+function requestFacts(request: Request, headers: Headers, url: URL, settings: Settings): RequestFacts {
+  const cf = request.cf as { country?: unknown; botManagement?: { verifiedBot?: unknown } } | undefined;
+  const country = settings.countryHeader !== null ? request.headers.get(settings.countryHeader) : typeof cf?.country === "string" ? cf.country : null;
+  return {
+    path: url.pathname,
+    userAgent: request.headers.get("user-agent"),
+    acceptLanguage: request.headers.get("accept-language"),
+    country,
+    cookieHeader: headers.get("cookie"),
+    verifiedBot: cf?.botManagement?.verifiedBot === true,
+  };
 }
 
 // Spellings CGI/PHP stacks fold into the same variable as X-Experiment-Enrollments
@@ -133,7 +134,7 @@ function prepareOriginHeaders(headers: Headers, settings: Settings, url: URL): {
 }
 
 /**
- * The last resort when the request path itself failed (app.onError): the request goes to
+ * The last resort when the request path itself failed (app.ts's failure stage): the request goes to
  * the configured origin un-enrolled, without the client's enrollment header or our cookie,
  * never to another host. Resolves to a 502 if even that fails.
  */
@@ -166,91 +167,6 @@ function cookieDomainFor(host: string): string | null {
     cookieDomains.set(host, domain);
   }
   return domain;
-}
-
-async function decide(
-  env: Env,
-  settings: Settings,
-  deps: RequestDeps,
-  host: string,
-  isEvents: boolean,
-  presented: readonly string[],
-): Promise<Decision> {
-  const view = await getConfigView(env.CONFIG, deps.now, settings.configRefreshMs, deps.waitUntil);
-  if (settings.disabledByVar || view.killed) {
-    counters.passThrough.killSwitch++;
-    return isEvents ? events204("kill-switch") : pass("pass-through:kill-switch");
-  }
-  const ring = settings.keyRing;
-  if (ring === null) {
-    counters.passThrough.noKeyRing++;
-    logOnce("no-key-ring", deps.now, "error", "enrollment.no_key_ring", { error: settings.keyRingError, effect: "nothing minted or enrolled" });
-    return isEvents ? events204("no-key-ring") : pass("pass-through:no-key-ring");
-  }
-
-  // The first presented WMF-Uniq that verifies wins; the first failure names the reason.
-  let identity: Identity | null = null;
-  let failure: TokenFailure = "absent";
-  for (let i = 0; i < presented.length; i++) {
-    const r = verifyToken(presented[i], ring);
-    if (r.ok) {
-      identity = r.identity;
-      break;
-    }
-    if (i === 0) failure = r.reason;
-  }
-
-  const config = view.config;
-  if (isEvents) {
-    if (identity === null) {
-      counters.events.noCookie++;
-      return events204("no-cookie");
-    }
-    const e = config === null ? null : enroll(identity, host, deps.now, config, true);
-    if (e === null || e.live === 0) {
-      counters.events.noExperiments++;
-      return events204("no-experiments");
-    }
-    const value = encodeEventsHeader(e);
-    if (value === "") {
-      counters.events.notEnrolled++;
-      return events204("not-enrolled");
-    }
-    counters.events.forwarded++;
-    return { ...PASS, enrollments: value, outcome: "events-forwarded", enrolled: e.experiments.length };
-  }
-
-  let setCookie: string | null = null;
-  let minted: TokenFailure | "" = "";
-  if (identity === null) {
-    const token = mintToken(ring, deps.now, deps.random);
-    identity = token.identity;
-    minted = failure;
-    counters.minted[failure]++;
-    setCookie = serializeUniqCookie(token.value, settings.cookieDomain ?? cookieDomainFor(host), deps.now);
-  }
-  if (config === null) {
-    counters.passThrough.noConfig++;
-    return { ...pass("pass-through:no-config"), setCookie, minted };
-  }
-  const e = enroll(identity, host, deps.now, config);
-  if (e.skipped > 0) {
-    counters.tooManyExperiments++;
-    logOnce(`too-many:${host}`, deps.now, "warn", "enrollment.too_many_experiments", { host, live: e.live + e.skipped, evaluated: e.live, version: view.version });
-  }
-  const enrolled = e.experiments.length;
-  if (enrolled > 0) counters.enrolledRequests++;
-  else counters.unenrolledRequests++;
-  return {
-    enrollments: encodePageHeader(e),
-    timingPairs: encodeAllPairs(e),
-    setCookie,
-    split: e.live > 0,
-    answer204: false,
-    outcome: enrolled > 0 ? "enrolled" : e.live > 0 ? "not-enrolled" : "no-live-experiments",
-    minted,
-    enrolled,
-  };
 }
 
 async function throughSplitCache(

@@ -1,6 +1,8 @@
 import * as v from "valibot";
 import { DEFAULT_CONFIG_URL, DEFAULT_EVENTS_PATH, HOST_NAME, MAX_POLL_TIMEOUT_MS } from "../src/contract.js";
+import type { BotPolicy } from "../src/bots.js";
 import { parseKeyRing, type KeyRing } from "../src/keyring.js";
+import { DEFAULT_SESSION_COOKIE_PATTERN } from "../src/request-context.js";
 import type { Env } from "./env.js";
 import { log } from "./log.js";
 
@@ -20,9 +22,15 @@ export interface Settings {
   /** Fixed cookie Domain; null = the request host's registrable domain. */
   readonly cookieDomain: string | null;
   readonly configRefreshMs: number;
-  /** Config poll timeout, ms (at most 10 s, DESIGN §7). */
+  /** Config poll timeout, ms (at most 10 s, contract §7). */
   readonly pollTimeoutMs: number;
   readonly disabledByVar: boolean;
+  /** contract §9: keep bots out of experiments (`exclude`) or treat them like anyone. */
+  readonly botPolicy: BotPolicy;
+  /** contract §8: names of session cookies, for `loggedIn`. */
+  readonly sessionCookie: RegExp;
+  /** contract §8, §11: a trusted header carrying the country (self-hosted); null = `request.cf.country`. */
+  readonly countryHeader: string | null;
   /** null when UNIQ_KEYS is missing or malformed: nothing is minted or enrolled. */
   readonly keyRing: KeyRing | null;
   readonly keyRingError: string | null;
@@ -52,7 +60,22 @@ const Fields = {
     String(MAX_POLL_TIMEOUT_MS),
   ),
   ENROLLMENT_DISABLED: v.optional(v.picklist(["", "true", "false"], 'must be "true", "false" or empty'), ""),
+  BOT_POLICY: v.optional(v.picklist(["exclude", "include"], 'must be "exclude" or "include"'), "exclude"),
+  SESSION_COOKIE_PATTERN: v.optional(
+    v.pipe(v.string(), v.maxLength(200, "must be at most 200 characters"), v.check(compiles, "must be a valid regular expression")),
+    DEFAULT_SESSION_COOKIE_PATTERN,
+  ),
+  COUNTRY_HEADER: v.optional(v.union([v.literal(""), v.pipe(v.string(), v.regex(/^[A-Za-z0-9-]{1,64}$/, "must be a header name"))], "must be empty or a header name"), ""),
 } as const;
+
+function compiles(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 let memo: { env: Env; settings: Settings } | null = null;
 
@@ -91,6 +114,9 @@ export function parseSettings(env: Env): Settings {
     configRefreshMs: Number(field("CONFIG_REFRESH_MS")),
     pollTimeoutMs: Number(field("CONFIG_POLL_TIMEOUT_MS")),
     disabledByVar: field("ENROLLMENT_DISABLED") === "true",
+    botPolicy: field("BOT_POLICY"),
+    sessionCookie: new RegExp(field("SESSION_COOKIE_PATTERN")),
+    countryHeader: field("COUNTRY_HEADER").toLowerCase() || null,
     keyRing: ring.ok ? ring.ring : null,
     keyRingError: ring.ok ? null : `UNIQ_KEYS: ${ring.error}`,
     errors,

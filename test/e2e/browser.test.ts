@@ -4,10 +4,11 @@ import { chromium, type Browser, type BrowserContext, type Page, type Response a
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfigText } from "../../src/config-parse.js";
 import type { CompiledConfig } from "../../src/config-compile.js";
-import { enroll } from "../../src/enroll.js";
-import { decodeEnrollmentHeader, encodeAllPairs, encodeEventsHeader, encodePageHeader } from "../../src/enrollment-header.js";
+import { decodeEnrollmentHeader } from "../../src/enrollment-header.js";
 import { parseKeyRing, type KeyRing } from "../../src/keyring.js";
 import { mintToken, TOKEN_LENGTH, verifyToken } from "../../src/token.js";
+import { BROWSER_UA } from "../helpers/browser-ua.js";
+import { expectedHeaders } from "../helpers/expect-enrollment.js";
 import { SAMPLE_CONFIG_FILE } from "../../emulation/config-api.js";
 import { readUniqKeys } from "../../emulation/dev-vars.js";
 import { REPO_ROOT } from "../../emulation/edge-worker.js";
@@ -98,8 +99,8 @@ suite(haveChromium || mustRun ? "browser end-to-end through the emulation" : `br
   function expected(cookie: string, host: string): { all: string; page: string; events: string } {
     const verified = verifyToken(cookie, ring);
     if (!verified.ok) throw new Error(`browser cookie does not verify: ${verified.reason}`);
-    const e = enroll(verified.identity, host, Date.now(), config, true);
-    return { all: encodeAllPairs(e), page: encodePageHeader(e), events: encodeEventsHeader(e) };
+    const e = expectedHeaders(config, ring, cookie, host);
+    return { all: e.timing, page: e.page, events: e.events };
   }
 
   /** The browser's and the origin's views agree with each other and with the core. */
@@ -113,14 +114,14 @@ suite(haveChromium || mustRun ? "browser end-to-end through the emulation" : `br
   }
 
   async function freshVisit(host: string): Promise<Visit & { context: BrowserContext }> {
-    const context = await browser.newContext();
+    const context = await browser.newContext({ userAgent: BROWSER_UA });
     const page = await context.newPage();
     const v = await visit(page, host);
     return { ...v, context };
   }
 
   it("mints an HttpOnly Secure WMF-Uniq cookie on the first visit, and the browser sends it back", async () => {
-    const context = await browser.newContext();
+    const context = await browser.newContext({ userAgent: BROWSER_UA });
     try {
       const page = await context.newPage();
       const first = await visit(page, EN);
@@ -173,7 +174,7 @@ suite(haveChromium || mustRun ? "browser end-to-end through the emulation" : `br
   });
 
   it("keeps the groups on reload", async () => {
-    const context = await browser.newContext();
+    const context = await browser.newContext({ userAgent: BROWSER_UA });
     try {
       const page = await context.newPage();
       const first = await visit(page, EN);
@@ -191,7 +192,7 @@ suite(haveChromium || mustRun ? "browser end-to-end through the emulation" : `br
   });
 
   it("mints a new cookie after cookies are cleared; fresh visitors land in both groups of the 50/50", async () => {
-    const context = await browser.newContext();
+    const context = await browser.newContext({ userAgent: BROWSER_UA });
     try {
       const page = await context.newPage();
       const first = await visit(page, EN);
@@ -235,7 +236,7 @@ suite(haveChromium || mustRun ? "browser end-to-end through the emulation" : `br
 
     const renders = new Map<string, number[]>();
     for (const cookie of order) {
-      const context = await browser.newContext();
+      const context = await browser.newContext({ userAgent: BROWSER_UA });
       try {
         // (The `url:` form silently drops a Secure cookie for an http URL; `domain` + `path` works.)
         await context.addCookies([{ name: "WMF-Uniq", value: cookie, domain: DE, path: "/", httpOnly: true, secure: true, sameSite: "None" }]);
@@ -265,7 +266,7 @@ suite(haveChromium || mustRun ? "browser end-to-end through the emulation" : `br
   });
 
   it("uses one cookie across the wikis: unique_domain experiments assign per host, others do not", async () => {
-    const context = await browser.newContext();
+    const context = await browser.newContext({ userAgent: BROWSER_UA });
     try {
       const page = await context.newPage();
       const en = await visit(page, EN);
@@ -312,7 +313,7 @@ suite(haveChromium || mustRun ? "browser end-to-end through the emulation" : `br
   });
 
   it("delivers an event from the page to the origin with subject IDs, without the cookie", async () => {
-    const context = await browser.newContext();
+    const context = await browser.newContext({ userAgent: BROWSER_UA });
     try {
       const page = await context.newPage();
       const v = await visit(page, EN);
@@ -341,7 +342,7 @@ suite(haveChromium || mustRun ? "browser end-to-end through the emulation" : `br
   });
 
   it("answers an event without a cookie at the edge (204) and never bothers the origin", async () => {
-    const context = await browser.newContext();
+    const context = await browser.newContext({ userAgent: BROWSER_UA });
     try {
       const page = await context.newPage();
       await visit(page, EN);

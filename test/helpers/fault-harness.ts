@@ -1,4 +1,5 @@
 import { Miniflare } from "miniflare";
+import { asBrowser } from "./browser-ua.js";
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { DEV_KEYS } from "../fixtures/config.js";
@@ -224,7 +225,7 @@ export async function startWrappedWorker(bindings: Record<string, string>): Prom
   });
   const url = await mf.ready;
   const dispatch = (u: string, init?: RequestInit) =>
-    mf.dispatchFetch(u, { redirect: "manual", ...(init as object) }) as unknown as Promise<Response>;
+    mf.dispatchFetch(u, { redirect: "manual", ...(asBrowser(init) as object) }) as unknown as Promise<Response>;
   const harness = async (what: string, init?: RequestInit): Promise<unknown> => {
     const res = await dispatch(`http://harness.invalid${HARNESS_PATH}/${what}`, init);
     if (res.status !== 200) throw new Error(`harness ${what}: ${res.status}`);

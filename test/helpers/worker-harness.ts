@@ -1,4 +1,5 @@
 import { Miniflare } from "miniflare";
+import { asBrowser } from "./browser-ua.js";
 import { DEV_KEYS } from "../fixtures/config.js";
 
 /**
@@ -34,7 +35,7 @@ export async function startWorker(bindings: Record<string, string>): Promise<Har
   await mf.ready;
   return {
     mf,
-    fetch: (url, init) => mf.dispatchFetch(url, { redirect: "manual", ...(init as object) }) as unknown as Promise<Response>,
+    fetch: (url, init) => mf.dispatchFetch(url, { redirect: "manual", ...(asBrowser(init) as object) }) as unknown as Promise<Response>,
     async poll() {
       const worker = await mf.getWorker();
       await worker.scheduled({ cron: "* * * * *" });

@@ -5,10 +5,10 @@ import { Agent, createServer, request, type IncomingMessage, type Server } from 
 import type { AddressInfo } from "node:net";
 import type { CompiledConfig } from "../../src/config-compile.js";
 import { parseConfigText } from "../../src/config-parse.js";
-import { enroll } from "../../src/enroll.js";
-import { decodeEnrollmentHeader, encodeAllPairs, encodeEventsHeader, encodePageHeader } from "../../src/enrollment-header.js";
+import { decodeEnrollmentHeader } from "../../src/enrollment-header.js";
 import { parseKeyRing, type KeyRing } from "../../src/keyring.js";
 import { verifyToken } from "../../src/token.js";
+import { expectedHeaders } from "../helpers/expect-enrollment.js";
 import { DEV_KEYS } from "../fixtures/config.js";
 
 /**
@@ -304,13 +304,9 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakS
 
   // What the core computes for a cookie under each recent version.
   const expectations = (cookie: string, host: string, recent: readonly Version[]) => {
-    const v = verifyToken(cookie, ring);
-    if (!v.ok) return null;
+    if (!verifyToken(cookie, ring).ok) return null;
     const now = Date.now();
-    return recent.map((ver) => {
-      const page = enroll(v.identity, host, now, ver.config);
-      return { step: ver.step, page: encodePageHeader(page), timing: encodeAllPairs(page), events: encodeEventsHeader(enroll(v.identity, host, now, ver.config, true)) };
-    });
+    return recent.map((ver) => ({ step: ver.step, ...expectedHeaders(ver.config, ring, cookie, host, now) }));
   };
 
   // --- start: config, warm isolate, returning visitors ----------------------------------
