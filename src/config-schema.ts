@@ -100,7 +100,7 @@ const Domain = v.strictObject(
 );
 
 const ConstantScalar = v.union(
-  [v.string(), v.pipe(v.number(), v.finite()), v.boolean()],
+  [v.string(), v.pipe(v.number(), v.finite("must be a finite number")), v.boolean()],
   "must be a string, a finite number, true or false, or a list of one of those",
 );
 
