@@ -262,6 +262,20 @@ function computeTargets(r: {
       pass: v === null ? null : v <= limit,
     });
   }
+  for (const [n, limit] of [
+    [10, 3500],
+    [100, 25000],
+  ] as const) {
+    const m = r.micro.find((x) => x.name.startsWith(`enroll page with rules, ${n} exp`));
+    const v = m?.workerdNs ?? null;
+    t.push({
+      id: `core-rules-${n}`,
+      what: `core per page request in workerd, ${n} experiments each with an eligibility and an allocation rule`,
+      target: `≤ ${ns(limit)}`,
+      value: v === null ? "not measured" : `${ns(v)} (Node ${ns(m?.nodeNs ?? null)})`,
+      pass: v === null ? null : v <= limit,
+    });
+  }
   const summary = (id: string) => r.load?.summaries.find((s) => s.id === id);
   const fmt = (s: Spread | undefined, unit = "×"): string => (s && s.n > 0 ? `${s.median.toFixed(3)} ${unit}${s.n > 1 ? ` (${s.min.toFixed(3)}–${s.max.toFixed(3)})` : ""}` : "not measured");
   for (const [id, what, limit] of [

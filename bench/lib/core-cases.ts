@@ -1,12 +1,15 @@
 import { parseConfigText } from "../../src/config-parse.js";
 import type { CompiledConfig } from "../../src/config-compile.js";
 import { scanCookieHeader } from "../../src/cookie-header.js";
+import { botReason } from "../../src/bots.js";
+import { decide, type DecisionInput } from "../../src/decision.js";
 import { enroll } from "../../src/enroll.js";
 import { encodeAllPairs, encodeEventsHeader, encodePageHeader } from "../../src/enrollment-header.js";
 import { serverTimingEntry } from "../../src/server-timing.js";
+import { DEFAULT_SESSION_COOKIE_PATTERN } from "../../src/request-context.js";
 import { mintToken, verifyToken } from "../../src/token.js";
 import { rewriteVary } from "../../src/vary.js";
-import { BENCH_HOST, configText, cookieHeader, devKeyRing, fillRandom, mintDevToken } from "./fixtures.js";
+import { BENCH_FACTS, BENCH_HOST, configText, cookieHeader, devKeyRing, fillRandom, mintDevToken } from "./fixtures.js";
 
 /**
  * The core fast paths as named, argument-free operations. The Node micro-bench (vitest
@@ -26,8 +29,8 @@ export interface CoreCase {
 /** Live-experiment counts the enrollment cases are built for. */
 export const EXPERIMENT_COUNTS = [1, 10, 100] as const;
 
-function compiled(n: number): CompiledConfig {
-  const r = parseConfigText(configText(n));
+function compiled(n: number, rules = false): CompiledConfig {
+  const r = parseConfigText(configText(n, 1, "bench_experiment", 0, rules));
   if (!r.ok) throw new Error(`bench config (${n}) does not validate: ${JSON.stringify(r.issues.slice(0, 3))}`);
   return r.config;
 }
@@ -39,44 +42,76 @@ export function coreCases(): CoreCase[] {
   const token = mintDevToken(now);
   const cases: CoreCase[] = [];
 
+  const sessionCookie = new RegExp(DEFAULT_SESSION_COOKIE_PATTERN);
+  // The worker's own decision (src/decision.ts), with the inputs the worker would pass.
+  const request = (config: CompiledConfig, presented: readonly string[], isEvents = false): DecisionInput => ({
+    nowMs: now,
+    random: fillRandom,
+    keyRing: ring,
+    config,
+    killed: false,
+    host: BENCH_HOST,
+    isEvents,
+    presented,
+    botPolicy: "exclude",
+    sessionCookie,
+    cookieDomain: () => "wikipedia.org",
+    facts: () => BENCH_FACTS,
+  });
+  const returning = [token];
+  const none: string[] = [];
+
   for (const n of EXPERIMENT_COUNTS) {
     const config = compiled(n);
-    // A page request: verify the cookie, enroll, build the origin header and the
-    // Server-Timing pairs. This is the per-request core the targets are about.
+    // A page request: the decision (verify the cookie, enroll, build the origin header and
+    // the Server-Timing pairs) and the Server-Timing entry. The per-request core the targets are about.
+    const page = request(config, returning);
     cases.push({
-      name: `enroll page, ${n} exp (verify + enroll + page header + Server-Timing pairs)`,
+      name: `enroll page, ${n} exp (decide: verify + enroll + page header + Server-Timing pairs)`,
       group: "enroll",
       experiments: n,
       run: () => {
-        const v = verifyToken(token, ring);
-        if (!v.ok) throw new Error(v.reason);
-        const e = enroll(v.identity, BENCH_HOST, now, config);
-        return encodePageHeader(e).length + serverTimingEntry(encodeAllPairs(e)).length;
+        const d = decide(page);
+        return d.enrollments.length + serverTimingEntry(d.timingPairs).length;
       },
     });
     // The event intake: full subject IDs for every enrollment.
+    const events = request(config, returning, true);
     cases.push({
-      name: `enroll events, ${n} exp (verify + enroll withSubjects + events header)`,
+      name: `enroll events, ${n} exp (decide: verify + enroll withSubjects + events header)`,
       group: "enroll",
       experiments: n,
-      run: () => {
-        const v = verifyToken(token, ring);
-        if (!v.ok) throw new Error(v.reason);
-        return encodeEventsHeader(enroll(v.identity, BENCH_HOST, now, config, true)).length;
-      },
+      run: () => decide(events).enrollments.length,
     });
-    // A first visit: mint instead of verify.
+    // A first visit: the bot check, mint and Set-Cookie instead of verify.
+    const first = request(config, none);
     cases.push({
-      name: `enroll first visit, ${n} exp (mint + enroll + page header + Server-Timing pairs)`,
+      name: `enroll first visit, ${n} exp (decide: bot check + mint + enroll + headers + Set-Cookie)`,
       group: "enroll",
       experiments: n,
       run: () => {
-        const m = mintToken(ring, now, fillRandom);
-        const e = enroll(m.identity, BENCH_HOST, now, config);
-        return m.value.length + encodePageHeader(e).length + serverTimingEntry(encodeAllPairs(e)).length;
+        const d = decide(first);
+        return d.setCookie!.length + d.enrollments.length + serverTimingEntry(d.timingPairs).length;
       },
     });
   }
+  // Every experiment with an eligibility rule and an allocation rule (contract §8).
+  for (const n of [10, 100] as const) {
+    const page = request(compiled(n, true), returning);
+    cases.push({
+      name: `enroll page with rules, ${n} exp (decide: context + eligibility + allocation on each)`,
+      group: "enroll",
+      experiments: n,
+      run: () => {
+        const d = decide(page);
+        return d.enrollments.length + serverTimingEntry(d.timingPairs).length;
+      },
+    });
+  }
+  // The bot check a first visit pays (contract §9); a returning visitor never runs it.
+  cases.push({ name: "bot check, browser User-Agent (isbot: no match)", group: "enroll", run: () => botReason(false, BENCH_FACTS.userAgent) });
+  const googlebot = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+  cases.push({ name: "bot check, Googlebot", group: "enroll", run: () => botReason(false, googlebot) });
 
   cases.push({ name: "token mint (CSPRNG + MAC + base64url)", group: "token", run: () => mintToken(ring, now, fillRandom).value });
   cases.push({ name: "token verify (valid 48-char token)", group: "token", run: () => verifyToken(token, ring).ok });

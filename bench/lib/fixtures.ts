@@ -31,19 +31,27 @@ export function hostName(i: number): string {
   return `${langs[(i - 1) % langs.length]}${i > langs.length ? String(i) : ""}.wikipedia.org`;
 }
 
+/** The targeting every experiment of a `rules` config carries (contract §8): both hold for the bench request. */
+export const BENCH_ELIGIBILITY = 'country in launch_countries && !loggedIn';
+export const BENCH_ALLOCATION_RULE = 'platform == "desktop" && language in ["en", "de"]';
+
 /**
- * A config document (DESIGN §1) with `experiments` live experiments, each on `hosts`
- * hosts (from hostName(firstHost) on), with 50/50 splits over the full bucket range: every visitor is enrolled in every
- * experiment, the worst case for the request path.
+ * A config document (contract §1) with `experiments` live experiments, each on `hosts`
+ * hosts (from hostName(firstHost) on), with 50/50 splits over the full bucket range: every
+ * visitor is enrolled in every experiment, the worst case for the request path. With
+ * `rules`, each experiment also has an eligibility rule and an allocation rule (§8) that
+ * the bench request satisfies, so every rule is evaluated.
  */
-export function configDocument(experiments: number, hosts = 1, prefix = "bench_experiment", firstHost = 0): Record<string, unknown> {
+export function configDocument(experiments: number, hosts = 1, prefix = "bench_experiment", firstHost = 0, rules = false): Record<string, unknown> {
   const doc: Record<string, unknown> = {};
   for (let i = 0; i < experiments; i++) {
     const domains: Record<string, unknown> = {};
     for (let h = firstHost; h < firstHost + hosts; h++) {
-      domains[hostName(h)] = { groups: { control: [0, 49999], treatment: [50000, 99999] } };
+      const groups = { control: [0, 49999], treatment: [50000, 99999] };
+      domains[hostName(h)] = rules ? { groups, allocations: [{ rule: BENCH_ALLOCATION_RULE, groups: { control: [0, 39999], treatment: [40000, 99999] } }] } : { groups };
     }
-    doc[experimentName(i, prefix)] = { start: START, end: END, domains };
+    const targeting = rules ? { eligibility: BENCH_ELIGIBILITY, constants: { launch_countries: ["DE", "AT", "CH", "US", "GB"] } } : {};
+    doc[experimentName(i, prefix)] = { start: START, end: END, ...targeting, domains };
   }
   return doc;
 }
@@ -52,9 +60,19 @@ export function configDocument(experiments: number, hosts = 1, prefix = "bench_e
  * configDocument as the JSON text the worker stores in KV and parses. `firstHost` > 0
  * leaves `en.wikipedia.org` out (a host with no live experiments).
  */
-export function configText(experiments: number, hosts = 1, prefix = "bench_experiment", firstHost = 0): string {
-  return JSON.stringify(configDocument(experiments, hosts, prefix, firstHost));
+export function configText(experiments: number, hosts = 1, prefix = "bench_experiment", firstHost = 0, rules = false): string {
+  return JSON.stringify(configDocument(experiments, hosts, prefix, firstHost, rules));
 }
+
+/** The request facts of the bench request: a desktop browser in Germany, English first, anonymous. */
+export const BENCH_FACTS = {
+  path: "/wiki/Main_Page",
+  userAgent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36",
+  acceptLanguage: "en-US,en;q=0.9,de;q=0.8",
+  country: "DE",
+  cookieHeader: "GeoIP=DE:BE:Berlin:52.52:13.40:v4; WMF-Last-Access=25-Nov-2026",
+  verifiedBot: false,
+} as const;
 
 /** The parsed development key ring (throws if the lead changed its format incompatibly). */
 export function devKeyRing(): KeyRing {

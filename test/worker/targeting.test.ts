@@ -28,7 +28,7 @@ async function worker(bindings: Record<string, string> = {}): Promise<Harness> {
 
 let h: Harness;
 beforeAll(async () => {
-  origin = await startStub((_req, res) => res.end("page"));
+  origin = await startStub((_req, res) => void res.end("page"));
   configApi = await startStub((_req, res) => {
     res.writeHead(200, { "content-type": "application/json" });
     res.end(JSON.stringify(doc));
@@ -44,7 +44,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   origin.requests.length = 0;
-  origin.handler = (_req, res) => res.end("page");
+  origin.handler = (_req, res) => void res.end("page");
 });
 
 const sentPairs = (): Record<string, string> => {
