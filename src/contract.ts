@@ -17,6 +17,10 @@ export const UNIQ_COOKIE = "WMF-Uniq";
 /** Cookie lifetime in days: the token is re-minted after it expires (contract §2). */
 export const COOKIE_LIFETIME_DAYS = 365;
 
+/** The preview link's query parameter and cookie (contract §10). */
+export const PREVIEW_PARAM = "wmf-preview";
+export const PREVIEW_COOKIE = "WMF-Preview";
+
 /** The enrollment header to the origin (contract §4). */
 export const ENROLLMENTS_HEADER = "X-Experiment-Enrollments";
 /** The Server-Timing entry name the browser SDK reads (contract §4). */

@@ -14,16 +14,19 @@ export interface CookieScan {
   readonly rest: string | null;
 }
 
-// Our name and its "=", anywhere; a match counts only at the start of a pair.
-const NAME = /wmf-uniq[ \t]*=/gi;
+// Our names and their "=", anywhere; a match counts only at the start of a pair.
+const UNIQ_NAME = /wmf-uniq[ \t]*=/gi;
+/** `WMF-Preview` (contract §10), for scanCookieHeader's `name`. */
+export const PREVIEW_NAME = /wmf-preview[ \t]*=/gi;
 
 /**
- * Scans a Cookie header. Fast path: one case-insensitive regex search for the name finds
+ * Scans a Cookie header for `WMF-Uniq` (or, given `name`, another of our cookies). Fast path: one case-insensitive regex search for the name finds
  * our pairs without walking the other cookies (16 KB of them cost one scan, no per-pair
  * work), and each pair found is cut out of the text; no match: the header as it came.
  */
-export function scanCookieHeader(header: string | null): CookieScan {
+export function scanCookieHeader(header: string | null, name: RegExp = UNIQ_NAME): CookieScan {
   if (header === null || header === "") return { values: [], rest: null };
+  const NAME = name;
   NAME.lastIndex = 0;
   let m = NAME.exec(header);
   if (m === null) return { values: [], rest: header };

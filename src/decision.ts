@@ -3,8 +3,10 @@ import type { CompiledConfig, HostPlan } from "./config-compile.js";
 import { enroll, type EnrollmentStep, type Enrollments } from "./enroll.js";
 import { encodeAllPairs, encodeEventsHeader, encodePageHeader } from "./enrollment-header.js";
 import type { KeyRing } from "./keyring.js";
+import { previewParam, previewRedirect } from "./preview-link.js";
+import { verifyPreviewToken, type PreviewFailure } from "./preview-token.js";
 import { buildContext, type RequestContext, type RequestFacts } from "./request-context.js";
-import { serializeUniqCookie } from "./set-cookie.js";
+import { CLEAR_PREVIEW_COOKIE, serializePreviewCookie, serializeUniqCookie } from "./set-cookie.js";
 import { mintToken, verifyToken, type Identity, type TokenFailure } from "./token.js";
 
 /**
@@ -15,6 +17,19 @@ import { mintToken, verifyToken, type Identity, type TokenFailure } from "./toke
  * the explain tool, the tests and the bench all call this, so none of them can drift.
  * Contract §2–§4, §8, §9.
  */
+
+/** What previews need (contract §10); null when no preview key is configured (the feature is off). */
+export interface PreviewInput {
+  /** The `PREVIEW_KEYS` ring. */
+  readonly keyRing: KeyRing;
+  /** Every `WMF-Preview` value the request presented, in order. */
+  readonly cookies: readonly string[];
+  /** The request URL's parts, for finding `?wmf-preview=` and redirecting without it. */
+  readonly protocol: string;
+  readonly authority: string;
+  readonly pathname: string;
+  readonly search: string;
+}
 
 /** Everything the decision needs; the glue reads it off the request and the platform. */
 export interface DecisionInput {
@@ -40,6 +55,7 @@ export interface DecisionInput {
   readonly cookieDomain: (host: string) => string | null;
   /** The raw request facts; called at most once, only when a bot check or a rule needs them. */
   readonly facts: () => RequestFacts;
+  readonly preview: PreviewInput | null;
   /** When given, receives one step per live experiment (the explain tool). */
   readonly trace?: EnrollmentStep[];
 }
@@ -51,6 +67,7 @@ export type Outcome =
   | "no-live-experiments"
   | "bot:verified-bot"
   | "bot:crawler"
+  | "preview-redirect"
   | "pass-through:kill-switch"
   | "pass-through:no-key-ring"
   | "pass-through:no-config"
@@ -84,6 +101,14 @@ export interface Decision {
   readonly identity: Identity | null;
   /** The enrollments themselves (tools and tests). */
   readonly enrollment: Enrollments | null;
+  /** Answer 302 to this absolute URL at the edge (a preview link was followed). */
+  readonly redirect: string | null;
+  /** A `Set-Cookie` line for `WMF-Preview`: set (a verified link) or cleared (a bad token or cookie). */
+  readonly previewCookie: string | null;
+  /** Why a preview token or cookie was refused, or null. */
+  readonly previewRejected: PreviewFailure | null;
+  /** Experiments forced by a verified preview cookie. */
+  readonly forced: number;
 }
 
 const BASE: Decision = Object.freeze({
@@ -98,6 +123,10 @@ const BASE: Decision = Object.freeze({
   skipped: 0,
   identity: null,
   enrollment: null,
+  redirect: null,
+  previewCookie: null,
+  previewRejected: null,
+  forced: 0,
 });
 
 /** Decides one request. Pure apart from `random`; the glue's one failure stage catches what it throws. */
@@ -120,6 +149,36 @@ export function decide(input: DecisionInput): Decision {
     if (i === 0) failure = r.reason;
   }
 
+  // Previews (contract §10): a link is answered with a redirect; a cookie forces groups.
+  let forced: ReadonlyMap<string, string> | null = null;
+  let previewCookie: string | null = null;
+  let previewRejected: PreviewFailure | null = null;
+  const preview = input.preview;
+  if (preview !== null) {
+    const link = previewParam(preview.search);
+    if (link !== null) {
+      const r = verifyPreviewToken(link, preview.keyRing, input.host, input.nowMs);
+      return {
+        ...BASE,
+        outcome: "preview-redirect",
+        redirect: previewRedirect(preview.protocol, preview.authority, preview.pathname, preview.search),
+        previewCookie: r.ok ? serializePreviewCookie(link, r.preview.expiresAtMs) : CLEAR_PREVIEW_COOKIE,
+        previewRejected: r.ok ? null : r.reason,
+      };
+    }
+    for (let i = 0; i < preview.cookies.length; i++) {
+      const r = verifyPreviewToken(preview.cookies[i]!, preview.keyRing, input.host, input.nowMs);
+      if (r.ok) {
+        forced = r.preview.pairs;
+        break;
+      }
+      if (i === 0) previewRejected = r.reason;
+    }
+    if (forced === null && previewRejected !== null) previewCookie = CLEAR_PREVIEW_COOKIE;
+    else previewRejected = null;
+  }
+  const previewed = { previewCookie, previewRejected };
+
   // Request facts and context, computed at most once and only when needed.
   let facts: RequestFacts | null = null;
   let context: RequestContext | null = null;
@@ -129,21 +188,22 @@ export function decide(input: DecisionInput): Decision {
   const config = input.config;
   const plan = config?.hosts.get(input.host);
   if (isEvents) {
-    if (identity === null) return { ...BASE, outcome: "events-204:no-cookie", answer204: true };
-    if (config === null || plan === undefined) return { ...BASE, outcome: "events-204:no-experiments", answer204: true, identity };
-    const e = enroll(identity, input.host, input.nowMs, config, true, contextOnce, input.trace);
-    if (e.live === 0) return { ...BASE, outcome: "events-204:no-experiments", answer204: true, identity, skipped: e.skipped, enrollment: e };
+    if (identity === null) return { ...BASE, ...previewed, outcome: "events-204:no-cookie", answer204: true };
+    if (config === null || plan === undefined) return { ...BASE, ...previewed, outcome: "events-204:no-experiments", answer204: true, identity };
+    const e = enroll(identity, input.host, input.nowMs, config, true, contextOnce, input.trace, forced);
+    const base = { ...BASE, ...previewed, identity, skipped: e.skipped, enrollment: e };
+    if (e.live === 0) return { ...base, outcome: "events-204:no-experiments", answer204: true };
     const value = encodeEventsHeader(e);
-    if (value === "") return { ...BASE, outcome: "events-204:not-enrolled", answer204: true, identity, skipped: e.skipped, enrollment: e };
-    return { ...BASE, outcome: "events-forwarded", enrollments: value, enrolled: e.experiments.length, identity, skipped: e.skipped, enrollment: e };
+    if (value === "") return { ...base, outcome: "events-204:not-enrolled", answer204: true };
+    return { ...base, outcome: "events-forwarded", enrollments: value, enrolled: e.experiments.length };
   }
 
   // A visitor without a verified cookie is checked for a bot once (contract §9); a
-  // returning visitor never pays for it.
-  if (identity === null && input.botPolicy === "exclude") {
+  // returning visitor, or a tester with a verified preview, never pays for it.
+  if (identity === null && forced === null && input.botPolicy === "exclude") {
     const f = factsOnce();
     const bot = botReason(f.verifiedBot, f.userAgent);
-    if (bot !== null) return { ...BASE, outcome: `bot:${bot}`, split: plan !== undefined && hasLive(plan, input.nowMs) };
+    if (bot !== null) return { ...BASE, ...previewed, outcome: `bot:${bot}`, split: plan !== undefined && hasLive(plan, input.nowMs) };
   }
 
   let setCookie: string | null = null;
@@ -154,8 +214,8 @@ export function decide(input: DecisionInput): Decision {
     minted = failure;
     setCookie = serializeUniqCookie(token.value, input.cookieDomain(input.host), input.nowMs);
   }
-  if (config === null) return { ...BASE, outcome: "pass-through:no-config", setCookie, minted, identity };
-  const e = enroll(identity, input.host, input.nowMs, config, false, contextOnce, input.trace);
+  if (config === null) return { ...BASE, ...previewed, outcome: "pass-through:no-config", setCookie, minted, identity };
+  const e = enroll(identity, input.host, input.nowMs, config, false, contextOnce, input.trace, forced);
   const enrolled = e.experiments.length;
   return {
     outcome: enrolled > 0 ? "enrolled" : e.live > 0 ? "not-enrolled" : "no-live-experiments",
@@ -169,6 +229,9 @@ export function decide(input: DecisionInput): Decision {
     skipped: e.skipped,
     identity,
     enrollment: e,
+    redirect: null,
+    ...previewed,
+    forced: e.forced,
   };
 }
 

@@ -26,6 +26,8 @@ export interface Enrollments {
   readonly live: number;
   /** Live experiments beyond the cap that were not evaluated. */
   readonly skipped: number;
+  /** Enrollments forced by a preview (contract §10). */
+  readonly forced: number;
 }
 
 const NONE: Enrollments = Object.freeze({
@@ -36,6 +38,7 @@ const NONE: Enrollments = Object.freeze({
   slots: [],
   live: 0,
   skipped: 0,
+  forced: 0,
 }) as Enrollments;
 
 // For callers whose configs have no rules (unit tests of enrollment alone); decide() always
@@ -55,13 +58,18 @@ export interface EnrollmentStep {
   readonly bucket: number;
   /** The group, or null when the bucket is in no range. */
   readonly group: string | null;
+  /** Forced by a preview (contract §10): rules and ranges were not looked at. */
+  readonly forced?: true;
 }
 
 /**
  * Pure enrollment: which group of each live experiment on `host` this identity is in.
  * `withSubjects` computes full subject IDs (the event intake needs them; pages do not).
  * `context` is called at most once, and only when a live experiment has a rule; subject
- * and bucket never depend on it. `trace`, when given, receives one step per live experiment.
+ * and bucket never depend on it. `forced` (a verified preview, contract §10) puts each
+ * named live experiment that has the named group into it, ignoring rules and ranges, and
+ * leaves it out when subjects are asked for (the event intake). `trace`, when given,
+ * receives one step per live experiment.
  *
  * Fast path: one SipHash for the visitor key, then one single-block SipHash per distinct
  * selector (shared selectors computed once), half-finalised unless subjects are needed.
@@ -74,6 +82,7 @@ export function enroll(
   withSubjects = false,
   context: () => RequestContext = noContext,
   trace?: EnrollmentStep[],
+  forced: ReadonlyMap<string, string> | null = null,
 ): Enrollments {
   const plan = config.hosts.get(host);
   if (!plan) return NONE;
@@ -86,6 +95,7 @@ export function enroll(
   const tables: RangeTable[] = [];
   const groups: number[] = [];
   let ctx: RequestContext | null = null;
+  let forcedCount = 0;
   const slots: number[] = [];
   let live = 0;
   let skipped = 0;
@@ -97,6 +107,20 @@ export function enroll(
       continue;
     }
     live++;
+    if (forced !== null) {
+      const wanted = forced.get(exp.name);
+      const hit = wanted === undefined ? null : forcedGroup(exp, wanted);
+      if (hit !== null) {
+        if (withSubjects) continue;
+        experiments.push(exp);
+        tables.push(hit.table);
+        groups.push(hit.index);
+        slots.push(planSlots[i]!);
+        forcedCount++;
+        trace?.push({ experiment: exp, eligible: true, allocation: hit.allocation, bucket: -1, group: wanted!, forced: true });
+        continue;
+      }
+    }
     let table: RangeTable = exp;
     let allocation = -1;
     if (exp.usesContext) {
@@ -144,5 +168,17 @@ export function enroll(
     trace?.push({ experiment: exp, eligible: true, allocation, bucket, group: found >= 0 ? table.groups[found]! : null });
   }
   if (live === 0 && skipped === 0) return NONE;
-  return { experiments, tables, groups, subjects: subjects ?? new Uint32Array(0), slots, live, skipped };
+  return { experiments, tables, groups, subjects: subjects ?? new Uint32Array(0), slots, live, skipped, forced: forcedCount };
+}
+
+// The table and index of a group by name: the domain's own groups first, then each allocation's.
+function forcedGroup(exp: CompiledExperiment, group: string): { table: RangeTable; index: number; allocation: number } | null {
+  const own = exp.groups.indexOf(group);
+  if (own >= 0) return { table: exp, index: own, allocation: -1 };
+  for (let a = 0; a < exp.allocations.length; a++) {
+    const table = exp.allocations[a]!.table;
+    const index = table.groups.indexOf(group);
+    if (index >= 0) return { table, index, allocation: a };
+  }
+  return null;
 }

@@ -27,13 +27,15 @@ export interface KeyEntry {
 export interface KeyRing {
   readonly minting: KeyEntry;
   readonly tags: readonly number[];
-  /** True when the committed development key is present: never acceptable in production. */
+  /** True when a committed development key is present: never acceptable in production. */
   readonly usesDevelopmentKey: boolean;
   lookup(tag: number): KeyEntry | undefined;
 }
 
 /** The development key committed in `.dev.vars.example` ("development-key-not-for-prod-use"). */
 export const DEVELOPMENT_KEY = "ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHJvZC11c2U";
+/** The development preview key committed beside it ("development-preview-key-no-prod!"). */
+export const DEVELOPMENT_PREVIEW_KEY = "ZGV2ZWxvcG1lbnQtcHJldmlldy1rZXktbm8tcHJvZCE";
 
 export type KeyRingResult = { ok: true; ring: KeyRing } | { ok: false; error: string };
 
@@ -66,7 +68,7 @@ export function parseKeyRing(text: string | undefined | null): KeyRingResult {
     if (key.every((b) => b === key[0])) {
       return { ok: false, error: `${where} (tag ${tag}): key is a repeated byte, not random` };
     }
-    if (keyText === DEVELOPMENT_KEY) dev = true;
+    if (keyText === DEVELOPMENT_KEY || keyText === DEVELOPMENT_PREVIEW_KEY) dev = true;
     table[tag] = { tag, macKey: deriveSubkey(key, MAC_LABEL), subjectKey: deriveSubkey(key, SUBJECT_LABEL) };
     tags.push(tag);
   }

@@ -1,4 +1,4 @@
-import { COOKIE_LIFETIME_DAYS, UNIQ_COOKIE } from "./contract.js";
+import { COOKIE_LIFETIME_DAYS, PREVIEW_COOKIE, UNIQ_COOKIE } from "./contract.js";
 
 const DAY_MS = 86_400_000;
 
@@ -27,3 +27,11 @@ export function serializeUniqCookie(value: string, domain: string | null, nowMs:
   const domainAttr = domain === null ? "" : `; Domain=${domain}`;
   return `${UNIQ_COOKIE}=${value}${domainAttr}; Path=/; HttpOnly; Secure; SameSite=None; Expires=${cookieExpiry(nowMs)}`;
 }
+
+/** The host-only `WMF-Preview` cookie for a verified token, expiring with it (contract §10). */
+export function serializePreviewCookie(token: string, expiresAtMs: number): string {
+  return `${PREVIEW_COOKIE}=${token}; Path=/; HttpOnly; Secure; SameSite=Lax; Expires=${new Date(expiresAtMs).toUTCString()}`;
+}
+
+/** Clears a `WMF-Preview` cookie that did not verify. */
+export const CLEAR_PREVIEW_COOKIE = `${PREVIEW_COOKIE}=; Path=/; HttpOnly; Secure; SameSite=Lax; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0`;

@@ -1,4 +1,5 @@
 import type { Decision } from "../src/decision.js";
+import type { PreviewFailure } from "../src/preview-token.js";
 import type { TokenFailure } from "../src/token.js";
 import { logOnce } from "./log.js";
 
@@ -14,6 +15,8 @@ export const counters = {
   minted: { absent: 0, length: 0, encoding: 0, version: 0, "unknown-tag": 0, "bad-mac": 0 } satisfies Record<TokenFailure, number>,
   /** contract §9: requests kept out of experiments as bots, by reason. */
   bots: { "verified-bot": 0, crawler: 0 },
+  /** contract §10: links followed (302), requests with forced groups, tokens or cookies refused by reason. */
+  previews: { redirects: 0, forcedRequests: 0, rejected: { length: 0, encoding: 0, version: 0, "unknown-tag": 0, "bad-mac": 0, malformed: 0, expired: 0, "too-long-lived": 0, "other-host": 0 } satisfies Record<PreviewFailure, number> },
   spoofedHeaderRemoved: 0,
   tooManyExperiments: 0,
   events: { forwarded: 0, noCookie: 0, noExperiments: 0, notEnrolled: 0 },
@@ -32,6 +35,8 @@ export type Counters = typeof counters;
  */
 export function countDecision(d: Decision, host: string, nowMs: number, version: string | null, keyRingError: string | null): void {
   if (d.minted !== null) counters.minted[d.minted]++;
+  if (d.previewRejected !== null) counters.previews.rejected[d.previewRejected]++;
+  if (d.forced > 0) counters.previews.forcedRequests++;
   if (d.skipped > 0) {
     counters.tooManyExperiments++;
     logOnce(`too-many:${host}`, nowMs, "warn", "enrollment.too_many_experiments", { host, skipped: d.skipped, version });
@@ -73,6 +78,9 @@ export function countDecision(d: Decision, host: string, nowMs: number, version:
       return;
     case "events-204:not-enrolled":
       counters.events.notEnrolled++;
+      return;
+    case "preview-redirect":
+      counters.previews.redirects++;
       return;
   }
 }

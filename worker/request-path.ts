@@ -1,6 +1,6 @@
 import { ENROLLMENTS_HEADER } from "../src/contract.js";
-import { scanCookieHeader, type CookieScan } from "../src/cookie-header.js";
-import { decide, type Decision } from "../src/decision.js";
+import { PREVIEW_NAME, scanCookieHeader, type CookieScan } from "../src/cookie-header.js";
+import { decide, type Decision, type PreviewInput } from "../src/decision.js";
 import { normaliseHost, registrableDomain } from "../src/host.js";
 import type { RequestFacts } from "../src/request-context.js";
 import { appendServerTiming, serverTimingEntry } from "../src/server-timing.js";
@@ -35,8 +35,13 @@ export async function handleRequest(request: Request, env: Env, deps: RequestDep
   const settings = getSettings(env);
   const url = new URL(request.url);
   const headers = new Headers(request.headers);
-  const { spoofed, cookies } = prepareOriginHeaders(headers, settings, url);
+  const { spoofed, cookies, previewCookies } = prepareOriginHeaders(headers, settings, url);
   if (spoofed) counters.spoofedHeaderRemoved++;
+  const previewRing = settings.previewKeyRing;
+  const preview: PreviewInput | null =
+    previewRing === null
+      ? null
+      : { keyRing: previewRing, cookies: previewCookies, protocol: url.protocol, authority: url.host, pathname: url.pathname, search: url.search };
 
   const host = normaliseHost(url.hostname);
   const isEvents = url.pathname === settings.eventsPath;
@@ -54,6 +59,7 @@ export async function handleRequest(request: Request, env: Env, deps: RequestDep
     sessionCookie: settings.sessionCookie,
     cookieDomain: (h) => settings.cookieDomain ?? cookieDomainFor(h),
     facts: () => requestFacts(request, headers, url, settings),
+    preview,
   });
   countDecision(decision, host, deps.now, view.version, settings.keyRingError);
 
@@ -62,7 +68,16 @@ export async function handleRequest(request: Request, env: Env, deps: RequestDep
     recordRequest(env.METRICS, { host, kind: isEvents ? "events" : "page", outcome: decision.outcome, minted: decision.minted ?? "", cache: cacheResult, enrolled: decision.enrolled });
     return response;
   };
-  if (decision.answer204) return finish(new Response(null, { status: 204, headers: { "cache-control": "no-store" } }));
+  if (decision.redirect !== null) {
+    const answer = new Response(null, { status: 302, headers: { location: decision.redirect, "cache-control": "no-store" } });
+    if (decision.previewCookie !== null) answer.headers.append("set-cookie", decision.previewCookie);
+    return finish(answer);
+  }
+  if (decision.answer204) {
+    const answer = new Response(null, { status: 204, headers: { "cache-control": "no-store" } });
+    if (decision.previewCookie !== null) answer.headers.append("set-cookie", decision.previewCookie);
+    return finish(answer);
+  }
   if (decision.enrollments !== "") headers.set(ENROLLMENTS_HEADER, decision.enrollments);
 
   const target = originUrl(url, settings.originBase);
@@ -119,18 +134,27 @@ function stripClientHeaders(headers: Headers): boolean {
 
 /**
  * Turns a copy of the client's headers into what the origin may see: no enrollment header
- * of the client's, no hop-by-hop headers, no WMF-Uniq cookie, and X-Forwarded-Host when
- * ORIGIN_URL is set. Returns the WMF-Uniq values found and whether a spoof was removed.
+ * of the client's, no hop-by-hop headers, no WMF-Uniq cookie (nor WMF-Preview while
+ * previews are on), and X-Forwarded-Host when ORIGIN_URL is set. Returns the values of our
+ * cookies and whether a spoof was removed.
  */
-function prepareOriginHeaders(headers: Headers, settings: Settings, url: URL): { spoofed: boolean; cookies: CookieScan } {
+function prepareOriginHeaders(headers: Headers, settings: Settings, url: URL): { spoofed: boolean; cookies: CookieScan; previewCookies: string[] } {
   const spoofed = stripClientHeaders(headers);
-  const cookies = scanCookieHeader(headers.get("cookie"));
-  if (cookies.values.length > 0) {
-    if (cookies.rest === null) headers.delete("cookie");
-    else headers.set("cookie", cookies.rest);
+  const raw = headers.get("cookie");
+  const cookies = scanCookieHeader(raw);
+  let rest = cookies.rest;
+  let previewCookies: string[] = [];
+  if (settings.previewKeyRing !== null && rest !== null) {
+    const previews = scanCookieHeader(rest, PREVIEW_NAME);
+    previewCookies = previews.values;
+    rest = previews.rest;
+  }
+  if (rest !== raw) {
+    if (rest === null) headers.delete("cookie");
+    else headers.set("cookie", rest);
   }
   if (settings.originBase !== null) headers.set("x-forwarded-host", url.host);
-  return { spoofed, cookies };
+  return { spoofed, cookies, previewCookies };
 }
 
 /**
@@ -224,7 +248,7 @@ async function throughSplitCache(
 // Fast path: a response that needs none of it is returned untouched (no copy).
 function dress(response: Response, decision: Decision, method: string): Response {
   const vary = rewriteVary(response.headers.get("vary"));
-  if (!vary.variesOnEnrollments && decision.setCookie === null && decision.timingPairs === "") return response;
+  if (!vary.variesOnEnrollments && decision.setCookie === null && decision.previewCookie === null && decision.timingPairs === "") return response;
   if (response.status < 200 || response.status > 599) return response;
   const out = new Response(method === "HEAD" ? null : response.body, response);
   if (vary.variesOnEnrollments) {
@@ -232,6 +256,7 @@ function dress(response: Response, decision: Decision, method: string): Response
     else out.headers.set("vary", vary.value);
   }
   if (decision.setCookie !== null) out.headers.append("set-cookie", decision.setCookie);
+  if (decision.previewCookie !== null) out.headers.append("set-cookie", decision.previewCookie);
   if (decision.timingPairs !== "") {
     out.headers.set("server-timing", appendServerTiming(out.headers.get("server-timing"), serverTimingEntry(decision.timingPairs)));
   }

@@ -34,6 +34,9 @@ export interface Settings {
   /** null when UNIQ_KEYS is missing or malformed: nothing is minted or enrolled. */
   readonly keyRing: KeyRing | null;
   readonly keyRingError: string | null;
+  /** contract §10: the preview key ring; null = previews off (unset, malformed, or sharing a key with UNIQ_KEYS). */
+  readonly previewKeyRing: KeyRing | null;
+  readonly previewKeyRingError: string | null;
   /** Problems found in the vars (names and reasons only, never values of secrets). */
   readonly errors: readonly string[];
 }
@@ -90,6 +93,11 @@ export function getSettings(env: Env): Settings {
   } else if (settings.keyRing?.usesDevelopmentKey) {
     log("warn", "settings.development_key", { message: "UNIQ_KEYS contains the committed development key; never use it in production" });
   }
+  if (settings.previewKeyRingError !== null) {
+    log("error", "settings.preview_keys_unusable", { error: settings.previewKeyRingError, effect: "preview links are off" });
+  } else if (settings.previewKeyRing?.usesDevelopmentKey) {
+    log("warn", "settings.development_preview_key", { message: "PREVIEW_KEYS contains the committed development key; never use it in production" });
+  }
   return settings;
 }
 
@@ -106,6 +114,7 @@ export function parseSettings(env: Env): Settings {
   };
   const origin = field("ORIGIN_URL");
   const ring = parseKeyRing(env.UNIQ_KEYS);
+  const preview = previewRing(env.PREVIEW_KEYS, env.UNIQ_KEYS);
   return {
     configUrl: field("CONFIG_URL"),
     originBase: origin === "" ? null : origin.replace(/\/+$/, ""),
@@ -119,6 +128,20 @@ export function parseSettings(env: Env): Settings {
     countryHeader: field("COUNTRY_HEADER").toLowerCase() || null,
     keyRing: ring.ok ? ring.ring : null,
     keyRingError: ring.ok ? null : `UNIQ_KEYS: ${ring.error}`,
+    previewKeyRing: preview.ring,
+    previewKeyRingError: preview.error,
     errors,
   };
+}
+
+// PREVIEW_KEYS: unset means previews are off (no error); a ring that shares a key with
+// UNIQ_KEYS is refused, so one leak never covers both (contract §10).
+function previewRing(text: string | undefined, uniq: string | undefined): { ring: KeyRing | null; error: string | null } {
+  if (text === undefined || text.trim() === "") return { ring: null, error: null };
+  const parsed = parseKeyRing(text);
+  if (!parsed.ok) return { ring: null, error: `PREVIEW_KEYS: ${parsed.error}` };
+  const keysOf = (ring: string) => new Set(ring.split(",").map((e) => e.slice(e.indexOf(":") + 1).trim()));
+  const uniqKeys = keysOf(uniq ?? "");
+  for (const key of keysOf(text)) if (uniqKeys.has(key)) return { ring: null, error: "PREVIEW_KEYS: shares a key with UNIQ_KEYS; preview keys must be their own" };
+  return { ring: parsed.ring, error: null };
 }

@@ -57,6 +57,7 @@ export function coreCases(): CoreCase[] {
     sessionCookie,
     cookieDomain: () => "wikipedia.org",
     facts: () => BENCH_FACTS,
+    preview: null,
   });
   const returning = [token];
   const none: string[] = [];

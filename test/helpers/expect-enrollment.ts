@@ -40,6 +40,7 @@ export function coreDecision(config: CompiledConfig, ring: KeyRing, cookie: stri
     sessionCookie: new RegExp(DEFAULT_SESSION_COOKIE_PATTERN),
     cookieDomain: () => null,
     facts: () => facts,
+    preview: null,
   });
   if (d.identity === null) throw new Error("cookie does not verify");
   return d;

@@ -5,6 +5,7 @@ import { decide, type DecisionInput } from "../../src/decision.js";
 import type { EnrollmentStep } from "../../src/enroll.js";
 import { parseKeyRing } from "../../src/keyring.js";
 import { DEFAULT_SESSION_COOKIE_PATTERN, type RequestFacts } from "../../src/request-context.js";
+import { mintPreviewToken } from "../../src/preview-token.js";
 import { mintToken } from "../../src/token.js";
 import { DEV_KEYS, NOW, sampleConfig, targetedExperiments } from "../fixtures/config.js";
 import { BROWSER_UA } from "../helpers/browser-ua.js";
@@ -62,6 +63,7 @@ function input(over: Partial<DecisionInput> = {}): DecisionInput {
     sessionCookie: new RegExp(DEFAULT_SESSION_COOKIE_PATTERN),
     cookieDomain: (host) => (host === EN ? "wikipedia.org" : null),
     facts: factsOf().facts,
+    preview: null,
     ...over,
   };
 }
@@ -231,5 +233,81 @@ describe("decide: statistics within allocations (contract §8)", () => {
     expect(counts.mobile.none).toBe(0);
     expect(chi2([counts.mobile.control, counts.mobile.treatment], [n / 2, n / 2])).toBeLessThan(10.83);
     expect(chi2([counts.desktop.control, counts.desktop.treatment, counts.desktop.none], [n * 0.05, n * 0.05, n * 0.9])).toBeLessThan(13.82);
+  });
+});
+
+describe("decide: previews (contract §10)", () => {
+  const previewRing = (() => {
+    const r = parseKeyRing("3:ZGV2ZWxvcG1lbnQtcHJldmlldy1rZXktbm8tcHJvZCE");
+    if (!r.ok) throw new Error(r.error);
+    return r.ring;
+  })();
+  const token = (pairs: [string, string][], host = DE, expires = NOW + 3_600_000) => mintPreviewToken(previewRing, host, new Map(pairs), expires);
+  const withPreview = (cookies: string[], search = "", over: Partial<DecisionInput> = {}) =>
+    input({ config: targeted, host: DE, preview: { keyRing: previewRing, cookies, protocol: "https:", authority: DE, pathname: "/wiki/Haus", search }, ...over });
+
+  it("a link answers 302 to the URL without it and sets the host-only cookie until the token expires", () => {
+    const t = token([["german-readers-only", "treatment"]]);
+    const d = decide(withPreview([], `?a=1&wmf-preview=${t}&b=2`));
+    expect(d.outcome).toBe("preview-redirect");
+    expect(d.redirect).toBe("https://de.wikipedia.org/wiki/Haus?a=1&b=2");
+    expect(d.previewCookie).toBe(`WMF-Preview=${t}; Path=/; HttpOnly; Secure; SameSite=Lax; Expires=${new Date(NOW + 3_600_000).toUTCString()}`);
+    expect(d.setCookie).toBeNull();
+    expect(d.previewRejected).toBeNull();
+  });
+
+  it("a bad, expired or other-host link still redirects, clears the cookie and says why", () => {
+    for (const [t, reason] of [
+      ["forged", "encoding"],
+      [token([["german-readers-only", "treatment"]], DE, NOW - 1000), "expired"],
+      [token([["fifty-fifty-test", "treatment"]], EN), "other-host"],
+    ] as const) {
+      const d = decide(withPreview([], `?wmf-preview=${t}`));
+      expect(d).toMatchObject({ outcome: "preview-redirect", redirect: "https://de.wikipedia.org/wiki/Haus", previewRejected: reason });
+      expect(d.previewCookie).toMatch(/^WMF-Preview=; .*Max-Age=0$/);
+    }
+  });
+
+  it("a verified cookie forces the named groups, ignoring eligibility and ranges; everything else is the visitor's own", () => {
+    const own = decide(input({ config: targeted, host: DE, facts: factsOf({ country: "US" }).facts }));
+    const d = decide(withPreview([token([["german-readers-only", "treatment"], ["mobile-gets-more", "control"]])], "", { facts: factsOf({ country: "US" }).facts }));
+    expect(pairsOf(d)["german-readers-only"]).toBe("treatment");
+    expect(pairsOf(d)["mobile-gets-more"]).toBe("control");
+    expect(d.enrollments).toContain("german-readers-only=treatment;");
+    expect(d.forced).toBe(2);
+    for (const [exp, group] of Object.entries(pairsOf(own))) if (exp !== "mobile-gets-more") expect(pairsOf(d)[exp]).toBe(group);
+    expect(d.setCookie).toBeNull();
+    expect(d.previewCookie).toBeNull();
+  });
+
+  it("the event intake leaves forced experiments out", () => {
+    const cookies = [token([["german-readers-only", "treatment"]])];
+    const d = decide(withPreview(cookies, "", { isEvents: true }));
+    expect(d.enrollments).not.toContain("german-readers-only");
+    expect(d.enrollments).toMatch(/^fifty-fifty-test=(control|treatment)\//);
+  });
+
+  it("an experiment not live on the host, or a group it lacks, is not forced", () => {
+    const d = decide(withPreview([token([["ten-percent-sample", "treatment"], ["fifty-fifty-test", "no-such-group"]])]));
+    expect(pairsOf(d)["ten-percent-sample"]).toBeUndefined();
+    expect(d.forced).toBe(0);
+    expect(pairsOf(d)["fifty-fifty-test"]).toBe(pairsOf(decide(input({ config: targeted, host: DE })))["fifty-fifty-test"]);
+  });
+
+  it("a bad cookie is ignored, counted and cleared; the first that verifies wins", () => {
+    const good = token([["german-readers-only", "control"]]);
+    const bad = decide(withPreview(["forged", token([["x-experiment-z", "a"]], EN)]));
+    expect(bad).toMatchObject({ previewRejected: "encoding", forced: 0 });
+    expect(bad.previewCookie).toMatch(/Max-Age=0$/);
+    const mixed = decide(withPreview(["forged", good]));
+    expect(mixed).toMatchObject({ previewRejected: null, previewCookie: null, forced: 1 });
+  });
+
+  it("the kill switch wins over a preview; a preview holder is not taken for a bot", () => {
+    const t = token([["german-readers-only", "treatment"]]);
+    expect(decide(withPreview([t], `?wmf-preview=${t}`, { killed: true }))).toMatchObject({ outcome: "pass-through:kill-switch", redirect: null, previewCookie: null });
+    const bot = decide(withPreview([t], "", { presented: [], facts: factsOf({ userAgent: GOOGLEBOT }).facts }));
+    expect(bot.outcome).toBe("enrolled");
+    expect(pairsOf(bot)["german-readers-only"]).toBe("treatment");
   });
 });
