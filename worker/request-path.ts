@@ -1,12 +1,13 @@
 import { scanCookieHeader, type CookieScan } from "../src/cookie-header.js";
 import { enroll } from "../src/enroll.js";
 import { encodeAllPairs, encodeEventsHeader, encodePageHeader } from "../src/enrollment-header.js";
-import { normaliseHost, registrableDomain } from "../src/host.js";
+import { normaliseHost } from "../src/host.js";
 import { appendServerTiming, serverTimingEntry } from "../src/server-timing.js";
 import { serializeUniqCookie } from "../src/set-cookie.js";
 import { mintToken, verifyToken, type Identity, type TokenFailure } from "../src/token.js";
 import { rewriteVary } from "../src/vary.js";
 import { getConfigView } from "./config-store.js";
+import { cookieDomainFor } from "./cookie-domain.js";
 import { counters } from "./counters.js";
 import type { Env } from "./env.js";
 import { logOnce } from "./log.js";
@@ -156,18 +157,6 @@ export async function bareProxy(request: Request, env: Env, now: number): Promis
   }
 }
 
-// Registrable domain per host, remembered per isolate (a site has a bounded set of hosts).
-const cookieDomains = new Map<string, string | null>();
-function cookieDomainFor(host: string): string | null {
-  let domain = cookieDomains.get(host);
-  if (domain === undefined) {
-    if (cookieDomains.size >= 1000) cookieDomains.clear();
-    domain = registrableDomain(host);
-    cookieDomains.set(host, domain);
-  }
-  return domain;
-}
-
 async function decide(
   env: Env,
   settings: Settings,
@@ -227,7 +216,7 @@ async function decide(
     identity = token.identity;
     minted = failure;
     counters.minted[failure]++;
-    setCookie = serializeUniqCookie(token.value, settings.cookieDomain ?? cookieDomainFor(host), deps.now);
+    setCookie = serializeUniqCookie(token.value, cookieDomainFor(host, settings.cookieDomain), deps.now);
   }
   if (config === null) {
     counters.passThrough.noConfig++;
