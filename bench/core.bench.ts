@@ -15,6 +15,7 @@ const groups: Record<CoreCase["group"], string> = {
   enroll: "enrollment per request",
   token: "WMF-Uniq token",
   codec: "header codecs",
+  host: "cookie Domain (Public Suffix List)",
 };
 
 for (const [group, title] of Object.entries(groups)) {

@@ -31,6 +31,7 @@ import { startOrigin } from "./lib/origin.js";
 import { collectOutput, isStopping, onCleanup, startProcess, stopAll, waitForExit } from "./lib/processes.js";
 import { renderMarkdown, ns, type BenchResults, type MicroRow, type Target } from "./lib/report.js";
 import { CHANGE_REFRESH_MS, DIST, EXPERIMENTS, prepareSetup } from "./lib/setup.js";
+import { measureStartup } from "./lib/startup.js";
 import { ROOT, startWorkerd, workerdVersion, writeCapnpConfig } from "./lib/workerd.js";
 import type { Spread } from "./lib/stats.js";
 
@@ -110,12 +111,15 @@ async function main(): Promise<void> {
   log(`bench: ${quick ? "quick" : "full"} run; phases ${[...only].join(", ")}; loadavg ${loadavgStart.join(" ")}`);
   if (!workerCommit) notes.push("No `worker:` commit yet: dist/worker.js is the placeholder pass-through, so the enrollment figures only exercise the plumbing.");
 
-  // 1. Bundle size.
+  // 1. Bundle size, and what it costs a fresh isolate before the first request.
   let bundle: BenchResults["bundle"] = null;
+  let startup: BenchResults["startup"] = null;
   if (only.has("bundle")) {
     const bytes = readFileSync(DIST);
     bundle = { bytes: bytes.length, gzipBytes: gzipSync(bytes, { level: 9 }).length };
     log(`bundle: dist/worker.js ${bytes.length} B, ${bundle.gzipBytes} B gzipped`);
+    startup = await measureStartup(DIST, RUN_TMP, quick ? 5 : 15);
+    log(`start-up: dist/worker.js evaluates in ${startup.workerEvalMs.median.toFixed(1)} ms; first registrableDomain ${startup.firstLookupUs.median.toFixed(0)} µs`);
   }
 
   // 2. Config scale, in its own Node process (--expose-gc for heap figures).
@@ -214,6 +218,7 @@ async function main(): Promise<void> {
       growthbook: { sdk: packageVersion("@growthbook/growthbook"), edge: packageVersion("@growthbook/edge-cloudflare") },
     },
     bundle,
+    startup,
     micro,
     load,
     configScale: scale,
@@ -306,9 +311,10 @@ function computeTargets(r: {
   t.push({
     id: "bundle",
     what: "dist/worker.js gzipped",
-    target: "≤ 64 KiB",
+    // 64 KiB until the Public Suffix List came in (~52 KiB of it gzipped).
+    target: "≤ 96 KiB",
     value: r.bundle ? `${(r.bundle.gzipBytes / 1024).toFixed(1)} KiB` : "not measured",
-    pass: r.bundle ? r.bundle.gzipBytes <= 65536 : null,
+    pass: r.bundle ? r.bundle.gzipBytes <= 96 * 1024 : null,
   });
   return t;
 }

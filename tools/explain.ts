@@ -35,7 +35,8 @@ origin gets (page request and event intake) and the browser gets (Server-Timing)
   --json             print a machine-readable result on stdout
   -h, --help         show this help
 
-Environment: UNIQ_KEYS (key ring), CONFIG_URL, EVENTS_PATH (default ${DEFAULT_EVENTS_PATH}).
+Environment: UNIQ_KEYS (key ring), CONFIG_URL, EVENTS_PATH (default ${DEFAULT_EVENTS_PATH}),
+COOKIE_DOMAIN (the worker's fixed cookie Domain, if it has one).
 Exit codes: 0 the cookie verifies, 1 it does not (or the config is invalid),
 2 usage, fetch or key-ring error.
 `;
@@ -46,6 +47,7 @@ interface ExplainArgs {
   readonly atMs: number;
   readonly config: string;
   readonly keysFile: string | undefined;
+  readonly cookieDomain: string | null;
   readonly json: boolean;
 }
 
@@ -72,6 +74,7 @@ export function parseExplainArgs(argv: readonly string[], io: CliIo): ExplainArg
     atMs: values.at === undefined ? io.now() : parseAtTime(values.at),
     config: values.config ?? nonEmpty(io.env["CONFIG_URL"]) ?? DEFAULT_CONFIG_URL,
     keysFile: values["keys-file"],
+    cookieDomain: nonEmpty(io.env["COOKIE_DOMAIN"])?.trim() ?? null,
     json: values.json === true,
   };
 }
@@ -115,6 +118,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       cookie: args.cookie,
       nowMs: args.atMs,
       eventsPath: nonEmpty(io.env["EVENTS_PATH"]) ?? DEFAULT_EVENTS_PATH,
+      cookieDomain: args.cookieDomain,
     });
     if (args.json) {
       io.out(explanationJson(args.config, x));

@@ -4,6 +4,7 @@ import { decodeBase64url } from "../src/base64url.js";
 import { scanCookieHeader } from "../src/cookie-header.js";
 import { enroll, type Enrollments } from "../src/enroll.js";
 import { encodeAllPairs, encodeEventsHeader, encodePageHeader } from "../src/enrollment-header.js";
+import { domainRefusal, registrableDomain } from "../src/host.js";
 import type { KeyRing } from "../src/keyring.js";
 import { serverTimingEntry } from "../src/server-timing.js";
 import { bucketOf, deriveSubject, subjectIdOf, visitorKey } from "../src/subject.js";
@@ -58,6 +59,15 @@ export interface HeaderReport {
   readonly note: string;
 }
 
+/** The `Domain` of a `WMF-Uniq` the worker mints on the host, as the worker picks it. */
+export interface CookieDomainReport {
+  /** null: host-only, no `Domain` attribute. */
+  readonly domain: string | null;
+  readonly source: "COOKIE_DOMAIN" | "public-suffix-list";
+  /** Why browsers would refuse the cookie (a COOKIE_DOMAIN the host is not under), or null. */
+  readonly refused: string | null;
+}
+
 export interface Explanation {
   readonly host: string;
   /** False when no experiment names the host in its domains. */
@@ -67,6 +77,7 @@ export interface Explanation {
   readonly tokens: readonly TokenReport[];
   /** True when a presented value verifies: the visitor keeps their identity. */
   readonly verified: boolean;
+  readonly cookieDomain: CookieDomainReport;
   readonly live: readonly LiveExperimentReport[];
   readonly notLive: readonly OtherExperimentReport[];
   readonly page: HeaderReport;
@@ -83,6 +94,8 @@ export interface ExplainInput {
   readonly cookie: string;
   readonly nowMs: number;
   readonly eventsPath?: string;
+  /** The worker's COOKIE_DOMAIN; unset or null: the host's registrable domain. */
+  readonly cookieDomain?: string | null;
 }
 
 /** The cookie values the worker would see: a bare value, or every WMF-Uniq in a header. */
@@ -179,10 +192,25 @@ export function explainRequest(input: ExplainInput): Explanation {
     at: formatInstant(nowMs),
     tokens,
     verified: identity !== null,
+    cookieDomain: cookieDomainReport(host, input.cookieDomain ?? null),
     live,
     notLive,
     ...requestHeaders(enrollments, identity !== null, liveExps.length > 0, eventsPath),
   };
+}
+
+/** The worker's rule (worker/cookie-domain.ts): COOKIE_DOMAIN, else the Public Suffix List. */
+export function cookieDomainReport(host: string, override: string | null): CookieDomainReport {
+  if (override !== null) return { domain: override, source: "COOKIE_DOMAIN", refused: domainRefusal(host, override) };
+  return { domain: registrableDomain(host), source: "public-suffix-list", refused: null };
+}
+
+function cookieDomainLine(c: CookieDomainReport): string {
+  const why = c.source === "COOKIE_DOMAIN" ? "COOKIE_DOMAIN" : "the host's registrable domain, Public Suffix List";
+  const head = c.domain === null
+    ? "cookie Domain: none, host-only (an IP literal, *.localhost, or a host that is itself a public suffix)"
+    : `cookie Domain: ${c.domain} (${why})`;
+  return c.refused === null ? head : `${head}\n  browsers refuse this cookie: ${c.refused}`;
 }
 
 // The three headers the worker derives from one enrollment (DESIGN §4).
@@ -240,6 +268,7 @@ export function formatExplanation(x: Explanation): string {
     );
   });
   if (!x.verified) lines.push("  the worker would mint a fresh WMF-Uniq for this visitor (Set-Cookie) and enroll that new ID");
+  lines.push(cookieDomainLine(x.cookieDomain));
 
   lines.push("");
   if (!x.hostInConfig) lines.push(`${x.host} is not in the config: the worker enrolls nothing here`);

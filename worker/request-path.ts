@@ -1,11 +1,12 @@
 import { ENROLLMENTS_HEADER } from "../src/contract.js";
 import { PREVIEW_NAME, scanCookieHeader, type CookieScan } from "../src/cookie-header.js";
 import { decide, type Decision, type PreviewInput } from "../src/decision.js";
-import { normaliseHost, registrableDomain } from "../src/host.js";
+import { normaliseHost } from "../src/host.js";
 import type { RequestFacts } from "../src/request-context.js";
 import { appendServerTiming, serverTimingEntry } from "../src/server-timing.js";
 import { rewriteVary } from "../src/vary.js";
 import { getConfigView } from "./config-store.js";
+import { cookieDomainFor } from "./cookie-domain.js";
 import { countDecision, counters } from "./counters.js";
 import type { Env } from "./env.js";
 import { logOnce } from "./log.js";
@@ -57,7 +58,7 @@ export async function handleRequest(request: Request, env: Env, deps: RequestDep
     presented: cookies.values,
     botPolicy: settings.botPolicy,
     sessionCookie: settings.sessionCookie,
-    cookieDomain: (h) => settings.cookieDomain ?? cookieDomainFor(h),
+    cookieDomain: (h) => cookieDomainFor(h, settings.cookieDomain),
     facts: () => requestFacts(request, headers, url, settings),
     preview,
   });
@@ -179,18 +180,6 @@ export async function bareProxy(request: Request, env: Env, now: number): Promis
   } catch {
     return new Response("Bad gateway.\n", { status: 502, headers: { "content-type": "text/plain; charset=utf-8" } });
   }
-}
-
-// Registrable domain per host, remembered per isolate (a site has a bounded set of hosts).
-const cookieDomains = new Map<string, string | null>();
-function cookieDomainFor(host: string): string | null {
-  let domain = cookieDomains.get(host);
-  if (domain === undefined) {
-    if (cookieDomains.size >= 1000) cookieDomains.clear();
-    domain = registrableDomain(host);
-    cookieDomains.set(host, domain);
-  }
-  return domain;
 }
 
 async function throughSplitCache(

@@ -3,6 +3,7 @@ import { MAX_LIVE_EXPERIMENTS } from "../src/enroll.js";
 import { SUBJECT_ALGORITHM_VERSION } from "../src/subject.js";
 import { TOKEN_VERSION } from "../src/token.js";
 import { getConfigView, KV_KEYS, memoState } from "./config-store.js";
+import { cookieDomainsInUse } from "./cookie-domain.js";
 import { counters } from "./counters.js";
 import type { Env } from "./env.js";
 import type { PollStatus } from "./poller.js";
@@ -55,6 +56,8 @@ export async function statusBody(env: Env, now: number, waitUntil: (p: Promise<u
       configRefreshMs: settings.configRefreshMs,
       errors: settings.errors,
     },
+    // Config host -> the cookie Domain minted there (null = host-only), so a bad one shows.
+    cookieDomains: cookieDomainsInUse((host) => view.config?.hosts.has(host) === true),
     counters,
   };
 }

@@ -4,6 +4,7 @@ import { scanCookieHeader } from "../../src/cookie-header.js";
 import { botReason } from "../../src/bots.js";
 import { decide, type DecisionInput } from "../../src/decision.js";
 import { enroll } from "../../src/enroll.js";
+import { registrableDomain } from "../../src/host.js";
 import { encodeAllPairs, encodeEventsHeader, encodePageHeader } from "../../src/enrollment-header.js";
 import { serverTimingEntry } from "../../src/server-timing.js";
 import { DEFAULT_SESSION_COOKIE_PATTERN } from "../../src/request-context.js";
@@ -20,7 +21,7 @@ import { BENCH_FACTS, BENCH_HOST, configText, cookieHeader, devKeyRing, fillRand
 /** One benchmarked operation: `run` does one request's worth of work and returns something to keep. */
 export interface CoreCase {
   readonly name: string;
-  readonly group: "enroll" | "token" | "codec";
+  readonly group: "enroll" | "token" | "codec" | "host";
   /** Experiments live on the host, where it matters (for targets). */
   readonly experiments?: number;
   readonly run: () => unknown;
@@ -142,5 +143,15 @@ export function coreCases(): CoreCase[] {
   cases.push({ name: "scanCookieHeader, 1 KB with WMF-Uniq", group: "codec", run: () => scanCookieHeader(cookie1k) });
   cases.push({ name: "scanCookieHeader, 16 KB with WMF-Uniq", group: "codec", run: () => scanCookieHeader(cookie16k) });
   cases.push({ name: "scanCookieHeader, 1 KB without WMF-Uniq", group: "codec", run: () => scanCookieHeader(cookie1kNoUniq) });
+  // The cookie Domain of a host from the Public Suffix List: what the first cookie minted
+  // on a host costs (worker/cookie-domain.ts remembers the answer per host per isolate).
+  for (const [what, host] of [
+    ["one-label suffix", "en.m.wikipedia.org"],
+    ["multi-label suffix", "www.example.co.uk"],
+    ["private suffix", "wiki.example.github.io"],
+    ["host that is a suffix", "workers.dev"],
+  ] as const) {
+    cases.push({ name: `registrableDomain, ${what} (${host})`, group: "host", run: () => registrableDomain(host) });
+  }
   return cases;
 }

@@ -1,6 +1,7 @@
 import type { ConfigChangeResult } from "./config-change.js";
 import type { ScaleResult } from "./config-scale.js";
 import type { LoadPhase } from "./load.js";
+import type { StartupResult } from "./startup.js";
 import type { Spread } from "./stats.js";
 
 /**
@@ -42,6 +43,7 @@ export interface BenchResults {
     readonly growthbook: { sdk: string; edge: string };
   };
   readonly bundle: { bytes: number; gzipBytes: number } | null;
+  readonly startup: StartupResult | null;
   readonly micro: MicroRow[];
   readonly load: LoadPhase | null;
   readonly configScale: ScaleResult[];
@@ -177,6 +179,15 @@ export function renderMarkdown(r: BenchResults): string {
     out.push("## Bundle");
     out.push("");
     out.push(`dist/worker.js: ${(r.bundle.bytes / 1024).toFixed(1)} KiB, ${(r.bundle.gzipBytes / 1024).toFixed(1)} KiB gzipped (level 9).`);
+    out.push("");
+  }
+  if (r.startup) {
+    const s = r.startup;
+    out.push(
+      `Before the first request (fresh Node processes, ${s.runs} each; median, min–max): evaluating dist/worker.js ` +
+        `${withRange(s.workerEvalMs, f1)} ms; src/host.ts with its Public Suffix List alone ${withRange(s.hostEvalMs, f1)} ms; ` +
+        `the first registrableDomain call (cold code) ${withRange(s.firstLookupUs, f0)} µs, the second ${withRange(s.secondLookupUs, f0)} µs.`,
+    );
     out.push("");
   }
   if (r.notes.length > 0) {

@@ -341,6 +341,80 @@ suite(haveChromium || mustRun ? "browser end-to-end through the emulation" : `br
     }
   });
 
+  describe("the worker's own cookie Domain under multi-label public suffixes", () => {
+    // No COOKIE_DOMAIN: the worker takes the registrable domain from the Public Suffix List.
+    // A two-label ICANN suffix and a private one (a Domain of `github.io` would be refused).
+    const SITES = [
+      { host: "en.example.co.uk", sibling: "de.example.co.uk", domain: "example.co.uk" },
+      { host: "en.example.github.io", sibling: "de.example.github.io", domain: "example.github.io" },
+    ];
+    const names = SITES.flatMap((s) => [s.host, s.sibling]);
+    let own: Emulation;
+    let named: Browser;
+
+    beforeAll(async () => {
+      own = await startEmulation({
+        ports: { worker: 0, configApi: 0, origin: 0, control: 0 },
+        pollIntervalMs: 0,
+        cookieDomain: "",
+        log: (line) => {
+          if (/"level":"error"/.test(line)) console.log(line);
+        },
+      });
+      const origins = names.map((n) => `http://${n}:${own.worker.port}`);
+      named = await chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: [
+          ...FLAGS,
+          // These names resolve to 127.0.0.1 inside the browser, without DNS.
+          `--host-resolver-rules=${names.map((n) => `MAP ${n} 127.0.0.1`).join(", ")}`,
+          // Chromium keeps a Secure cookie sent over plain http only from a secure context:
+          // *.localhost is one, these names are not (it drops the cookie). Production is
+          // HTTPS; this flag makes the test origins secure contexts as HTTPS would, and
+          // leaves the Domain checks (the point here) as they are.
+          `--unsafely-treat-insecure-origin-as-secure=${origins.join(",")}`,
+        ],
+      });
+    });
+
+    afterAll(async () => {
+      await named?.close();
+      await own?.close();
+    });
+
+    it.each(SITES)("$host: the browser keeps Domain=$domain and sends the cookie back, to $sibling too", async ({ host, sibling, domain }) => {
+      const context = await named.newContext();
+      try {
+        const page = await context.newPage();
+        const go = async (h: string) => {
+          const response = await page.goto(own.pageUrl(h));
+          expect(response?.status()).toBe(200);
+          const setCookies = (await response!.headersArray()).filter((x) => x.name.toLowerCase() === "set-cookie").map((x) => x.value);
+          const stored = (await context.cookies()).filter((c) => c.name === "WMF-Uniq");
+          return { setCookies, stored };
+        };
+        const first = await go(host);
+        expect(first.setCookies).toHaveLength(1);
+        expect(((await page.evaluate("window.emulation")) as PageView).browser.secureContext).toBe(true);
+        // Kept: the browser stored it, for the whole registrable domain.
+        expect(first.stored, `the browser kept ${first.setCookies[0]}`).toHaveLength(1);
+        expect(first.stored[0]).toMatchObject({ domain: `.${domain}`, httpOnly: true, secure: true, sameSite: "None" });
+        const value = first.stored[0]!.value;
+        expect(first.setCookies[0]).toContain(`WMF-Uniq=${value}; Domain=${domain}; `);
+
+        // Sent back: neither a reload nor another host of the same site is re-minted.
+        for (const h of [host, sibling]) {
+          const again = await go(h);
+          expect(again.setCookies, `${h} got the cookie back`).toEqual([]);
+          expect(again.stored.map((c) => c.value)).toEqual([value]);
+        }
+      } finally {
+        await context.close();
+      }
+    });
+  });
+
   it("answers an event without a cookie at the edge (204) and never bothers the origin", async () => {
     const context = await browser.newContext({ userAgent: BROWSER_UA });
     try {

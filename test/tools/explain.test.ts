@@ -100,6 +100,28 @@ describe("explainRequest agrees with the worker's core", () => {
   });
 });
 
+describe("explainRequest: the cookie Domain the worker would set", () => {
+  const explainHost = (host: string, cookieDomain?: string | null) =>
+    explainRequest({ ring: DEV, config: CONFIG, host, cookie: mint(1), nowMs: AT_MS, ...(cookieDomain === undefined ? {} : { cookieDomain }) });
+
+  it("is the host's registrable domain from the Public Suffix List, or host-only", () => {
+    expect(explainHost("en.m.wikipedia.org").cookieDomain).toEqual({ domain: "wikipedia.org", source: "public-suffix-list", refused: null });
+    expect(formatExplanation(explainHost("en.m.wikipedia.org"))).toContain("\ncookie Domain: wikipedia.org (the host's registrable domain, Public Suffix List)\n");
+    expect(explainHost("wiki.example.github.io").cookieDomain.domain).toBe("example.github.io");
+    expect(explainHost("github.io").cookieDomain).toEqual({ domain: null, source: "public-suffix-list", refused: null });
+    expect(formatExplanation(explainHost("github.io"))).toContain("cookie Domain: none, host-only");
+  });
+
+  it("is COOKIE_DOMAIN when set, flagged when browsers would refuse it", () => {
+    expect(explainHost("en.wikipedia.org", "wikipedia.org").cookieDomain).toEqual({ domain: "wikipedia.org", source: "COOKIE_DOMAIN", refused: null });
+    const wrong = explainHost("en.wiktionary.org", "wikipedia.org");
+    expect(wrong.cookieDomain.refused).toBe("en.wiktionary.org is neither wikipedia.org nor under it");
+    expect(formatExplanation(wrong)).toContain(
+      "cookie Domain: wikipedia.org (COOKIE_DOMAIN)\n  browsers refuse this cookie: en.wiktionary.org is neither wikipedia.org nor under it\n",
+    );
+  });
+});
+
 describe("explainRequest: cookies that do not verify", () => {
   const explainCookie = (cookie: string, keys: KeyRing = DEV) =>
     explainRequest({ ring: keys, config: CONFIG, host: "en.wikipedia.org", cookie, nowMs: AT_MS });
@@ -179,6 +201,17 @@ describe("explain main", () => {
       expect(await main(["--host", "en.wikipedia.org", "--cookie", mint(1), "--config", files.path("config.json")], io)).toBe(EXIT_USAGE);
       expect(io.stderr()).toMatch(/^explain: (no key ring|UNIQ_KEYS: key ring entry 1)/);
       expect(io.stderr()).not.toContain(OTHER_KEY.slice(0, 40));
+    }
+  });
+
+  it("prints the cookie Domain, from COOKIE_DOMAIN when the environment has it", async () => {
+    for (const [env, line] of [
+      [{}, "cookie Domain: wikipedia.org (the host's registrable domain, Public Suffix List)"],
+      [{ COOKIE_DOMAIN: "en.wikipedia.org" }, "cookie Domain: en.wikipedia.org (COOKIE_DOMAIN)"],
+    ] as const) {
+      const io = bufferIo({ UNIQ_KEYS: DEV_KEYS, ...env }, AT_MS);
+      expect(await main(["--host", "en.wikipedia.org", "--cookie", mint(11), "--config", files.path("config.json")], io)).toBe(EXIT_OK);
+      expect(io.stdout()).toContain(`\n${line}\n`);
     }
   });
 

@@ -330,6 +330,73 @@ describe("status endpoint", () => {
     expect(origin.requests.filter((r) => r.url.includes("_enrollment"))).toHaveLength(0);
   });
 
+  describe("cookie Domains per host", () => {
+    // Config hosts under a one-label, an ICANN two-label and a private suffix, and one that
+    // is itself a public suffix; the status page shows the config's hosts only.
+    const domains: Record<string, string | null> = {
+      "en.m.wikipedia.org": "wikipedia.org",
+      "portal.example.gov.br": "example.gov.br",
+      "wiki.example.github.io": "example.github.io",
+      "github.io": null,
+    };
+    const pslDoc = {
+      ...liveConfig(),
+      "psl-hosts": {
+        start: doc["fifty-fifty-test"]!.start,
+        end: doc["fifty-fifty-test"]!.end,
+        domains: Object.fromEntries(Object.keys(domains).map((host) => [host, { groups: { all: [0, 99_999] } }])),
+      },
+    };
+    let pslConfig: StubServer;
+    beforeAll(async () => {
+      pslConfig = await startStub((_req, res) => {
+        res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
+        res.end(JSON.stringify(pslDoc));
+      });
+    });
+    afterAll(async () => {
+      await pslConfig.close();
+    });
+
+    async function mintOn(w: Harness, host: string): Promise<string> {
+      const res = await w.fetch(`https://${host}/wiki/X`);
+      await res.arrayBuffer();
+      return res.headers.getSetCookie().find((l) => l.startsWith("WMF-Uniq="))!;
+    }
+
+    it("the status page shows, per config host seen, the Domain its cookies got (null: host-only)", async () => {
+      const w = await startWorker({ CONFIG_URL: `${pslConfig.url}/cfg`, ORIGIN_URL: origin.url });
+      try {
+        await w.poll();
+        for (const [host, domain] of Object.entries(domains)) {
+          const line = await mintOn(w, host);
+          if (domain === null) expect(line, host).not.toContain("Domain=");
+          else expect(line, host).toContain(`; Domain=${domain}; `);
+        }
+        // A host outside the config gets its cookie too, but is never echoed on the page.
+        expect(await mintOn(w, "made-up-host.example.co.uk")).toContain("; Domain=example.co.uk; ");
+        const body = (await (await w.fetch("https://en.wikipedia.org/_enrollment/status")).json()) as any;
+        expect(body.settings.cookieDomain).toBe("(registrable domain of the host)");
+        expect(body.cookieDomains).toEqual(domains);
+      } finally {
+        await w.dispose();
+      }
+    });
+
+    it("COOKIE_DOMAIN overrides the registrable domain, and the status page shows it per host", async () => {
+      const w = await startWorker({ CONFIG_URL: `${pslConfig.url}/cfg`, ORIGIN_URL: origin.url, COOKIE_DOMAIN: "m.wikipedia.org" });
+      try {
+        await w.poll();
+        expect(await mintOn(w, "en.m.wikipedia.org")).toContain("; Domain=m.wikipedia.org; ");
+        const body = (await (await w.fetch("https://en.m.wikipedia.org/_enrollment/status")).json()) as any;
+        expect(body.settings.cookieDomain).toBe("m.wikipedia.org");
+        expect(body.cookieDomains).toEqual({ "en.m.wikipedia.org": "m.wikipedia.org" });
+      } finally {
+        await w.dispose();
+      }
+    });
+  });
+
   it("only GET is answered at the edge; other methods are proxied", async () => {
     await h.fetch("https://en.wikipedia.org/_enrollment/status", { method: "POST", body: "x" });
     expect(last().url).toBe("/_enrollment/status");
