@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { Env } from "./env.js";
 import { log } from "./log.js";
 import { bareProxy, handleRequest } from "./request-path.js";
+import { getSettings } from "./settings.js";
 import { statusBody } from "./status.js";
 
 /**
@@ -27,11 +28,14 @@ let defaultCache: Cache | null | undefined;
 const random = (buf: Uint8Array): void => void crypto.getRandomValues(buf);
 
 function proxy(request: Request, env: Env, ctx: { waitUntil(p: Promise<unknown>): void }): Promise<Response> {
-  defaultCache ??= typeof caches === "undefined" ? null : caches.default;
+  // SPLIT_CACHE = "off" (self-hosted: raw workerd has no Cache API, and its
+  // caches.default.match throws): the no-cache path, the site's own cache splits instead.
+  let cache: Cache | null = null;
+  if (getSettings(env).splitCache) cache = defaultCache ??= typeof caches === "undefined" ? null : caches.default;
   return handleRequest(request, env, {
     now: Date.now(),
     random,
-    cache: defaultCache,
+    cache,
     waitUntil: (p) => ctx.waitUntil(p),
   });
 }
@@ -49,7 +53,8 @@ function unhandled(err: Error, request: Request, env: Env): Promise<Response> {
  * the app, which routes exactly.
  */
 export async function fetchHandler(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-  if (request.url.includes(STATUS_PATH)) return app.fetch(request, env, ctx);
+  // STATUS_ROUTE = "off" (self-hosted public listener): the admin listener serves the page.
+  if (request.url.includes(STATUS_PATH) && getSettings(env).statusRoute) return app.fetch(request, env, ctx);
   try {
     return await proxy(request, env, ctx);
   } catch (e) {

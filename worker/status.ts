@@ -53,6 +53,8 @@ export async function statusBody(env: Env, now: number, waitUntil: (p: Promise<u
       eventsPath: settings.eventsPath,
       cookieDomain: settings.cookieDomain ?? "(registrable domain of the host)",
       configRefreshMs: settings.configRefreshMs,
+      splitCache: settings.splitCache,
+      countryHeader: settings.countryHeader,
       errors: settings.errors,
     },
     counters,
