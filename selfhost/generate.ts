@@ -12,6 +12,7 @@ import {
   checkPath,
   checkUrl,
   DEFAULTS,
+  isSystemdStateDirectory,
   KEY_VARIABLES,
   localUrl,
   MODULE_FILES,
@@ -156,12 +157,17 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return EXIT_OK;
   }
   const files = await writeProfile(options);
-  // workerd refuses to start without its state directory.
+  // workerd refuses to start without its state directory. Under /var/lib the unit's
+  // StateDirectory= creates it (owned by the service's dynamic user): leave it to systemd.
   let stateNote = "";
-  try {
-    mkdirSync(options.state, { recursive: true });
-  } catch (e) {
-    stateNote = `\nnote: could not create ${options.state} (${(e as NodeJS.ErrnoException).code}); create it before starting workerd (the unit's StateDirectory= does under /var/lib).`;
+  if (isSystemdStateDirectory(options.state)) {
+    stateNote = `\n                (the unit's StateDirectory= creates it; for a start by hand: mkdir -p ${options.state})`;
+  } else {
+    try {
+      mkdirSync(options.state, { recursive: true });
+    } catch (e) {
+      stateNote = `\nnote: could not create ${options.state} (${(e as NodeJS.ErrnoException).code}); create it before starting workerd.`;
+    }
   }
   io.out(`wrote ${files.length} files to ${options.out}:
 ${files.map((f) => `  ${f.slice(options.out.length + 1)}`).join("\n")}

@@ -196,9 +196,14 @@ export function localUrl(address: string): string {
   return `http://${local}:${port}`;
 }
 
+/** True for a state directory systemd's StateDirectory= manages (one under /var/lib/). */
+export function isSystemdStateDirectory(state: string): boolean {
+  return /^\/var\/lib\/[^/]/.test(state);
+}
+
 /** The systemd unit: keys from the EnvironmentFile, state directory, the first poll. */
 export function renderUnit(o: ProfileOptions, capnpPath: string): string {
-  const underVarLib = /^\/var\/lib\/[^/].*$/.test(o.state);
+  const underVarLib = isSystemdStateDirectory(o.state);
   const stateLines = underVarLib
     ? [`# systemd creates ${o.state} for the service user.`, `StateDirectory=${o.state.slice("/var/lib/".length).replace(/\/+$/, "")}`]
     : [

@@ -9,7 +9,8 @@ import worker from "./worker.js";
  * in the same isolate as the scheduler, so the status page counts what the node served:
  *   default   the public listener: every request goes to the bundle's fetch, whose
  *             STATUS_ROUTE = "off" proxies /_enrollment/* like any page;
- *   Admin     the admin listener: only the status page and the poll trigger.
+ *   Admin     the admin listener: only the status page, the poll trigger and this node's
+ *             kill switch (the KV flag `wrangler kv key put` sets on Cloudflare).
  * The first request after a start (usually the unit's poll trigger) starts the schedule.
  */
 
@@ -17,6 +18,10 @@ export { Scheduler };
 
 const STATUS_PATH = "/_enrollment/status";
 const POLL_PATH = "/_enrollment/poll";
+const KILL_PATH = "/_enrollment/kill-switch";
+// KILL_SWITCH_KEY of worker/config-store.ts (not imported: that would bundle the config
+// parser into this module); test/selfhost/node.test.ts proves the switch works.
+const KILL_SWITCH_KEY = "control/v1/kill";
 
 let started = false;
 
@@ -53,9 +58,11 @@ function adminEnv(env: NodeEnv): NodeEnv {
 const text = (status: number, body: string): Response =>
   new Response(body, { status, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
 
-const USAGE = `admin listener: GET ${STATUS_PATH}, POST ${POLL_PATH}\n`;
+const USAGE = `admin listener: GET ${STATUS_PATH}, POST ${POLL_PATH}, PUT|DELETE ${KILL_PATH}\n`;
 
-/** The admin listener: status and poll trigger, nothing proxied. */
+const json = (body: unknown): Response => Response.json(body, { headers: { "cache-control": "no-store" } });
+
+/** The admin listener: status, poll trigger and kill switch; nothing proxied. */
 export class Admin extends WorkerEntrypoint<NodeEnv> {
   override async fetch(request: Request): Promise<Response> {
     if (!started) startSchedule(this.env, this.ctx);
@@ -69,6 +76,14 @@ export class Admin extends WorkerEntrypoint<NodeEnv> {
       await this.env.SCHEDULER.get(this.env.SCHEDULER.idFromName("poller")).pollNow();
       // Answer with the status page, whose `poll` section is this poll's outcome.
       return worker.fetch(new Request(new URL(STATUS_PATH, url)), adminEnv(this.env), this.ctx);
+    }
+    if (url.pathname === KILL_PATH) {
+      if (request.method === "PUT") await this.env.CONFIG.put(KILL_SWITCH_KEY, "on");
+      else if (request.method === "DELETE") await this.env.CONFIG.delete(KILL_SWITCH_KEY);
+      else return text(405, USAGE);
+      const on = request.method === "PUT";
+      log("warn", "node.kill_switch", { on });
+      return json({ killSwitch: on ? "on" : "off", effect: `enrollment ${on ? "stops" : "resumes"} within CONFIG_REFRESH_MS (5 s by default)` });
     }
     return text(404, USAGE);
   }

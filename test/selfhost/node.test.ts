@@ -209,6 +209,25 @@ describe("self-hosted node on workerd serve", () => {
     }
   });
 
+  it("the admin kill switch stops this node's enrollment within a refresh, and undoing it resumes", async () => {
+    const enrollmentsNow = async () => {
+      const before = origin.requests.length;
+      await http(publicUrl(PAGE), { Host: HOST, Cookie: `WMF-Uniq=${cookie}` });
+      return origin.requests[before]!.headers["x-experiment-enrollments"];
+    };
+    const until = async (want: string | undefined) => {
+      // CONFIG_REFRESH_MS is 5 s in the profile: bounded wait on the outcome.
+      for (let i = 0; i < 40 && (await enrollmentsNow()) !== want; i++) await new Promise((r) => setTimeout(r, 250));
+      return enrollmentsNow();
+    };
+    expect((await http(adminUrl("/_enrollment/kill-switch"), {}, "PUT")).status).toBe(200);
+    expect(await until(undefined)).toBeUndefined();
+    expect((await status()).enrollment.killSwitch).toEqual({ var: false, kv: true });
+    expect((await http(adminUrl("/_enrollment/kill-switch"), {}, "DELETE")).status).toBe(200);
+    expect(await until(firstEnrollments)).toBe(firstEnrollments);
+    expect((await http(publicUrl("/_enrollment/kill-switch"), { Host: HOST }, "PUT")).body).toBe("origin page /_enrollment/kill-switch\n");
+  }, 40_000);
+
   it("after a restart with the config API down, still enrolls from the config it stored", async () => {
     const polled = (await status()).config.version as string;
     await node!.stop();
