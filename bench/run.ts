@@ -28,6 +28,7 @@ import { runWorkerdMicro, type MicroResult } from "./lib/micro-workerd.js";
 import { nsPerOp } from "./lib/ns-reporter.js";
 import { startMissCache } from "./lib/miss-cache.js";
 import { startOrigin } from "./lib/origin.js";
+import { SELF_HOSTED_ID, startSelfHosted } from "./lib/selfhosted.js";
 import { collectOutput, isStopping, onCleanup, startProcess, stopAll, waitForExit } from "./lib/processes.js";
 import { renderMarkdown, ns, type BenchResults, type MicroRow, type Target } from "./lib/report.js";
 import { CHANGE_REFRESH_MS, DIST, EXPERIMENTS, prepareSetup } from "./lib/setup.js";
@@ -166,6 +167,12 @@ async function main(): Promise<void> {
       // --variants=a,b: only these (plus the pass-through), for quick A/B comparisons.
       const wanted = flag("variants")?.split(",");
       if (wanted) variants.splice(0, variants.length, ...variants.filter((v) => v.kind === "passthrough" || wanted.includes(v.id)));
+      // The self-hosted profile runs in its own workerd process, started only when measured.
+      if (!wanted || wanted.includes(SELF_HOSTED_ID)) {
+        const selfHosted = await startSelfHosted(RUN_TMP, origin, token);
+        onCleanup(() => selfHosted.close());
+        variants.push(selfHosted.variant);
+      }
       log(`load: ${loadGen.name}, ${variants.length} variants, ${rounds} round(s) × ${seconds} s`);
       const checks = await checkVariants(variants, origin, () => cache.lookups());
       for (const c of checks) log(`  check ${c.ok ? "ok    " : "FAILED"} ${c.variant}: ${c.detail}`);
@@ -183,6 +190,7 @@ async function main(): Promise<void> {
         { id: `vs-gb-edge-${n}`, what: `edge enrollment ÷ GrowthBook edge worker, ${n} experiments`, ratio: pairedRatio(phase, `ours-${n}-returning`, `gb-edge-${n}`) },
         { id: `vs-gb-direct-${n}`, what: `edge enrollment ÷ assignment-only peer, ${n} experiments`, ratio: pairedRatio(phase, `ours-${n}-returning`, `gb-direct-${n}`) },
       ]);
+      peers.push({ id: "selfhosted-vs-hosted-10", what: "self-hosted profile ÷ the bundle in the bench host (with its Cache API lookup), 10 experiments", ratio: pairedRatio(phase, SELF_HOSTED_ID, "ours-10-returning") });
     }
 
     if (only.has("change")) {

@@ -4,6 +4,7 @@ import { counters } from "./counters.js";
 import { logOnce } from "./log.js";
 import { recordRequest } from "./metrics.js";
 import { bareProxy, handleRequest } from "./request-path.js";
+import { getSettings } from "./settings.js";
 import { statusBody } from "./status.js";
 
 /**
@@ -30,11 +31,14 @@ let defaultCache: Cache | null | undefined;
 const random = (buf: Uint8Array): void => void crypto.getRandomValues(buf);
 
 function proxy(request: Request, env: Env, ctx: { waitUntil(p: Promise<unknown>): void }): Promise<Response> {
-  defaultCache ??= typeof caches === "undefined" ? null : caches.default;
+  // SPLIT_CACHE = "off" (self-hosted: raw workerd has no Cache API, and its
+  // caches.default.match throws): the no-cache path, the site's own cache splits instead.
+  let cache: Cache | null = null;
+  if (getSettings(env).splitCache) cache = defaultCache ??= typeof caches === "undefined" ? null : caches.default;
   return handleRequest(request, env, {
     now: Date.now(),
     random,
-    cache: defaultCache,
+    cache,
     waitUntil: (p) => ctx.waitUntil(p),
   });
 }
@@ -58,7 +62,8 @@ function failed(err: unknown, request: Request, env: Env): Promise<Response> {
  */
 export async function fetchHandler(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
   try {
-    if (request.url.includes(STATUS_PATH)) return await app.fetch(request, env, ctx);
+    // STATUS_ROUTE = "off" (self-hosted public listener): the admin listener serves the page.
+    if (request.url.includes(STATUS_PATH) && getSettings(env).statusRoute) return await app.fetch(request, env, ctx);
     return await proxy(request, env, ctx);
   } catch (e) {
     return failed(e, request, env);

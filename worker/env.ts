@@ -13,7 +13,17 @@
  * Vars may still be absent at run time (tests, a var deleted in the dashboard): settings.ts
  * treats every one as optional.
  */
-export type Env = GeneratedEnv & {
-  /** Self-hosted profile only (contract §11): the trusted header that carries the country. */
-  readonly COUNTRY_HEADER?: string;
-};
+export type Env = GeneratedEnv & SelfHostedVars;
+
+/**
+ * Vars only the self-hosted profile sets (selfhost/, contract §11), so they are not in
+ * wrangler.toml: on Cloudflare they are absent and mean their defaults.
+ *   SPLIT_CACHE     "off": raw workerd has no Cache API; the site's own cache splits instead
+ *   STATUS_ROUTE    "off": the status page is served by the admin listener only
+ *   COUNTRY_HEADER  the trusted request header carrying the visitor's country (the CDN's GeoIP)
+ */
+export interface SelfHostedVars {
+  SPLIT_CACHE?: string;
+  STATUS_ROUTE?: string;
+  COUNTRY_HEADER?: string;
+}

@@ -13,7 +13,6 @@ import { log } from "./log.js";
  * endpoint.
  */
 
-
 export interface Settings {
   readonly configUrl: string;
   /** Origin base (scheme, host, optional path prefix without trailing slash); null = the request's own URL. */
@@ -29,7 +28,11 @@ export interface Settings {
   readonly botPolicy: BotPolicy;
   /** contract §8: names of session cookies, for `loggedIn`. */
   readonly sessionCookie: RegExp;
-  /** contract §8, §11: a trusted header carrying the country (self-hosted); null = `request.cf.country`. */
+  /** False where there is no Cache API (self-hosted): pages go straight to the origin, whose cache splits on the enrollments. */
+  readonly splitCache: boolean;
+  /** False where another listener serves the status page (self-hosted): the path is proxied like any page. */
+  readonly statusRoute: boolean;
+  /** Lower-cased name of the trusted header carrying the visitor's country; null = `request.cf.country`. */
   readonly countryHeader: string | null;
   /** null when UNIQ_KEYS is missing or malformed: nothing is minted or enrolled. */
   readonly keyRing: KeyRing | null;
@@ -40,6 +43,9 @@ export interface Settings {
   /** Problems found in the vars (names and reasons only, never values of secrets). */
   readonly errors: readonly string[];
 }
+
+// RFC 9110 field name (token).
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/;
 
 const HttpUrl = v.pipe(v.string(), v.trim(), v.url(), v.check((s) => /^https?:\/\//i.test(s), "must be an http(s) URL"));
 
@@ -68,7 +74,12 @@ const Fields = {
     v.pipe(v.string(), v.maxLength(200, "must be at most 200 characters"), v.check(compiles, "must be a valid regular expression")),
     DEFAULT_SESSION_COOKIE_PATTERN,
   ),
-  COUNTRY_HEADER: v.optional(v.union([v.literal(""), v.pipe(v.string(), v.regex(/^[A-Za-z0-9-]{1,64}$/, "must be a header name"))], "must be empty or a header name"), ""),
+  SPLIT_CACHE: v.optional(v.picklist(["", "on", "off"], 'must be "on", "off" or empty'), ""),
+  STATUS_ROUTE: v.optional(v.picklist(["", "on", "off"], 'must be "on", "off" or empty'), ""),
+  COUNTRY_HEADER: v.optional(
+    v.union([v.literal(""), v.pipe(v.string(), v.regex(HEADER_NAME, "must be a header name"), v.toLowerCase())], "must be empty or a header name"),
+    "",
+  ),
 } as const;
 
 function compiles(pattern: string): boolean {
@@ -80,13 +91,22 @@ function compiles(pattern: string): boolean {
   }
 }
 
-let memo: { env: Env; settings: Settings } | null = null;
+// Per env object: one isolate may serve several (the self-hosted admin entrypoint has its
+// own). Fast path: the env of the previous call, an identity check.
+const parsed = new WeakMap<Env, Settings>();
+let last: { env: Env; settings: Settings } | null = null;
 
 /** Settings for this env, parsed on first use and kept for the isolate's life. */
 export function getSettings(env: Env): Settings {
-  if (memo !== null && memo.env === env) return memo.settings;
+  if (last !== null && last.env === env) return last.settings;
+  const known = parsed.get(env);
+  if (known !== undefined) {
+    last = { env, settings: known };
+    return known;
+  }
   const settings = parseSettings(env);
-  memo = { env, settings };
+  parsed.set(env, settings);
+  last = { env, settings };
   if (settings.errors.length > 0) log("error", "settings.invalid", { errors: settings.errors });
   if (settings.keyRingError !== null) {
     log("error", "settings.key_ring_unusable", { error: settings.keyRingError, effect: "nothing is minted or enrolled; requests pass through" });
@@ -125,7 +145,9 @@ export function parseSettings(env: Env): Settings {
     disabledByVar: field("ENROLLMENT_DISABLED") === "true",
     botPolicy: field("BOT_POLICY"),
     sessionCookie: new RegExp(field("SESSION_COOKIE_PATTERN")),
-    countryHeader: field("COUNTRY_HEADER").toLowerCase() || null,
+    splitCache: field("SPLIT_CACHE") !== "off",
+    statusRoute: field("STATUS_ROUTE") !== "off",
+    countryHeader: field("COUNTRY_HEADER") || null,
     keyRing: ring.ok ? ring.ring : null,
     keyRingError: ring.ok ? null : `UNIQ_KEYS: ${ring.error}`,
     previewKeyRing: preview.ring,

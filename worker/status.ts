@@ -54,6 +54,8 @@ export async function statusBody(env: Env, now: number, waitUntil: (p: Promise<u
       eventsPath: settings.eventsPath,
       cookieDomain: settings.cookieDomain ?? "(registrable domain of the host)",
       configRefreshMs: settings.configRefreshMs,
+      splitCache: settings.splitCache,
+      countryHeader: settings.countryHeader,
       errors: settings.errors,
     },
     // Config host -> the cookie Domain minted there (null = host-only), so a bad one shows.

@@ -8,7 +8,8 @@ import type { Workerd } from "./workerd.js";
 import { BENCH_HOST, cookieHeader, GB_UUID } from "./fixtures.js";
 
 /**
- * The load phase: every variant against one workerd process and one origin, bounded runs,
+ * The load phase: every variant against one workerd process (the self-hosted profile has
+ * its own) and one origin, bounded runs,
  * variants alternated in rounds with the pass-through measured at the start and the end
  * of each round. Primary figures: throughput relative to the round's pass-through, and
  * workerd CPU per request (from /proc/PID/stat) minus the pass-through's.
@@ -26,6 +27,8 @@ export interface Variant {
   readonly headers: Readonly<Record<string, string>>;
   /** Set for variants that only attribute cost (not judged against targets). */
   readonly diagnostic?: string;
+  /** The process serving it when not the shared one (its CPU is the variant's). */
+  readonly workerd?: Workerd;
 }
 
 export interface RunFigures extends LoadResult {
@@ -169,7 +172,8 @@ export async function runLoadPhase(workerd: Workerd, origin: Origin, variants: r
 
   const measure = async (v: Variant, round: number, position: RunFigures["position"]): Promise<RunFigures> => {
     if (opts.warmupSeconds > 0) await runLoad(opts.generator, { ...spec(v), seconds: opts.warmupSeconds });
-    const cpu0 = workerd.cpuMicros();
+    const proc = v.workerd ?? workerd;
+    const cpu0 = proc.cpuMicros();
     const self0 = process.cpuUsage();
     const j0 = cpuJiffies();
     const t0 = process.hrtime.bigint();
@@ -177,7 +181,7 @@ export async function runLoadPhase(workerd: Workerd, origin: Origin, variants: r
     const elapsedUs = Number(process.hrtime.bigint() - t0) / 1000;
     const j1 = cpuJiffies();
     const selfUs = process.cpuUsage(self0);
-    const cpu = workerd.cpuMicros() - cpu0;
+    const cpu = proc.cpuMicros() - cpu0;
     const otherCores = Math.max(0, busyCores(j0, j1, nproc) - cpu / elapsedUs - (selfUs.user + selfUs.system) / elapsedUs);
     const fig: RunFigures = {
       ...r,

@@ -134,9 +134,9 @@ export function processCpuMicros(pid: number): number {
   return (ticks * 1e6) / CLK_TCK;
 }
 
-/** Starts `workerd serve config` and waits until every port answers. */
-export async function startWorkerd(config: string, ports: readonly number[], extraArgs: readonly string[] = []): Promise<Workerd> {
-  const child = startProcess(WORKERD, ["serve", config, "--verbose", ...extraArgs], { cwd: ROOT });
+/** Starts `workerd serve config` (extra environment variables in `env`) and waits until every port answers. */
+export async function startWorkerd(config: string, ports: readonly number[], extraArgs: readonly string[] = [], env: Record<string, string> = {}): Promise<Workerd> {
+  const child = startProcess(WORKERD, ["serve", config, "--verbose", ...extraArgs], { cwd: ROOT, env: { ...process.env, ...env } });
   const out = collectOutput(child);
   const alive = (): boolean => child.exitCode === null && child.signalCode === null;
   try {
