@@ -1,10 +1,13 @@
 import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { AutoRouter, json } from "itty-router";
 import { startConfigApi, isMode, CONFIG_API_MODES, SAMPLE_CONFIG_FILE, type ConfigApi, type ConfigApiMode } from "./config-api.js";
 import { readUniqKeys } from "./dev-vars.js";
 import { REPO_ROOT, startEdgeWorker, type EdgeWorker, type PollOutcome } from "./edge-worker.js";
 import { serveFetch, type RunningServer } from "./node-serve.js";
+import { emulationMapPage, type HeldConfig } from "./map-page.js";
 import { startWikiOrigin, type WikiOrigin } from "./wiki-origin.js";
+import { MAP_PAGE_CSP } from "../tools/bucket-map-html.js";
 
 /**
  * The whole system on one machine: config API, wiki origin, the worker in Miniflare wired
@@ -85,7 +88,9 @@ export async function startEmulation(options: EmulationOptions = {}): Promise<Em
       ...(options.slowMs === undefined ? {} : { slowMs: options.slowMs }),
     });
     started.push(configApi);
-    const origin = await startWikiOrigin({ port: ports.origin });
+    // The wiki pages link to the control server's map; its port is known once it listens.
+    let mapUrl: string | null = null;
+    const origin = await startWikiOrigin({ port: ports.origin, mapUrl: () => mapUrl });
     started.push(origin);
     const hosts = hostsOf(configApi.file);
     const cookieDomain = options.cookieDomain ?? commonParentDomain(hosts) ?? "";
@@ -120,6 +125,7 @@ export async function startEmulation(options: EmulationOptions = {}): Promise<Em
 
     const control = await startControl({ port: ports.control, configApi, worker, poll, lastPoll: () => last });
     started.push(control);
+    mapUrl = `${control.url}/_emulation/map`;
 
     await poll("start-up");
     const interval = options.pollIntervalMs ?? 60_000;
@@ -197,6 +203,15 @@ async function startControl(deps: ControlDeps): Promise<RunningServer> {
     deps.configApi.setMode(wanted);
     return json({ mode: wanted, hint: "now trigger a poll: POST /_emulation/poll" });
   });
+  router.get("/_emulation/map", async (request) => {
+    const page = emulationMapPage({
+      held: await heldConfig(deps.worker),
+      served: { file: deps.configApi.file, text: await readFile(deps.configApi.file, "utf8").catch(() => null) },
+      nowMs: Date.now(),
+      pending: new URL(request.url).searchParams.has("pending"),
+    });
+    return new Response(page, { headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "content-security-policy": MAP_PAGE_CSP } });
+  });
   router.get("/", async () =>
     json({
       configApi: { url: deps.configApi.configUrl, mode: deps.configApi.mode(), stats: deps.configApi.stats },
@@ -205,10 +220,22 @@ async function startControl(deps: ControlDeps): Promise<RunningServer> {
       endpoints: {
         "POST /_emulation/poll": "run the worker's scheduled handler (the config poll) now",
         "POST /_emulation/mode?mode=...": `make the config API misbehave: ${CONFIG_API_MODES.join(" | ")}`,
+        "GET /_emulation/map": "the bucket map of the config the worker holds (?pending: what the next poll would change)",
       },
     }),
   );
   return serveFetch((request) => router.fetch(request), { port: deps.port });
+}
+
+/** KV key of the worker's accepted document (worker/config-store.ts), metadata { version, acceptedAt }. */
+export const DOCUMENT_KEY = "config/v1/document";
+
+/** The document the worker accepted last, from its KV; null before any was. */
+async function heldConfig(worker: EdgeWorker): Promise<HeldConfig | null> {
+  const kv = await worker.mf.getKVNamespace("CONFIG");
+  const doc = await kv.getWithMetadata(DOCUMENT_KEY, "text");
+  const version = (doc.metadata as { version?: unknown } | null)?.version;
+  return doc.value === null ? null : { text: doc.value, version: typeof version === "string" ? version : null };
 }
 
 /** One line for a poll: the worker's own verdict when it recorded one. */

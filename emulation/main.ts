@@ -58,7 +58,8 @@ Edge Enrollment emulation is running (worker in workerd via Miniflare, keys: ${e
 
 Open in a browser (Chromium resolves *.localhost to this machine by itself):
   ${e.pageUrl(first)}
-${second === undefined ? "" : `  ${e.pageUrl(second)}\n`}  ${e.pageUrl(first, "/_enrollment/status")}   the worker's status
+${second === undefined ? "" : `  ${e.pageUrl(second)}\n`}  ${e.pageUrl(first, "/_enrollment/status")}   the worker's status (a page; JSON for curl)
+  ${e.controlUrl}/_emulation/map                    the bucket map of the config the worker holds
   ${e.origin.url}/_emulation/events                 events the origin received
 
 Behind it:

@@ -24,6 +24,8 @@ export interface WikiOriginOptions {
   readonly eventsPath?: string;
   /** Events kept for the events page (default 100). */
   readonly maxEvents?: number;
+  /** The emulation's bucket map page, linked from every wiki page (asked at each render). */
+  readonly mapUrl?: () => string | null;
 }
 
 /** One request to the event intake, as the origin saw it. */
@@ -82,7 +84,7 @@ export async function startWikiOrigin(options: WikiOriginOptions = {}): Promise<
     };
     renders.push(render);
     const title = safeDecode(request.params["title"] ?? "Main_Page").replaceAll("_", " ");
-    return new Response(renderPage(title, render, request.headers.get("host"), eventsPath), {
+    return new Response(renderPage(title, render, request.headers.get("host"), eventsPath, options.mapUrl?.() ?? null), {
       headers: {
         "content-type": "text/html; charset=utf-8",
         vary: PAGE_VARY,
@@ -141,7 +143,7 @@ function notFound(request: Request): Response {
   });
 }
 
-function renderPage(title: string, render: PageRender, hostHeader: string | null, eventsPath: string): string {
+function renderPage(title: string, render: PageRender, hostHeader: string | null, eventsPath: string, mapUrl: string | null): string {
   const pairs = render.enrollments === null ? [] : decodeEnrollmentHeader(render.enrollments);
   const originJson = JSON.stringify({
     render: render.render,
@@ -187,7 +189,8 @@ Server-Timing: origin;dur=…</pre>
 <ul>
 <li>Other pages: <a href="/wiki/Main_Page">Main Page</a>, <a href="/wiki/Berlin">Berlin</a>, <a href="/wiki/Special:Random">Special:Random</a></li>
 <li>The other wiki: <a id="other-wiki" href="#">…</a></li>
-<li>The edge's status: <a href="/_enrollment/status">/_enrollment/status</a></li>
+<li>The edge's status: <a href="/_enrollment/status" id="status-link">/_enrollment/status</a> (a page in a browser, JSON for <code>curl</code>)</li>
+${mapUrl === null ? "" : `<li>The bucket map of the config the edge runs: <a href="${esc(mapUrl)}" id="map-link">${esc(mapUrl)}</a></li>`}
 </ul>
 <script>window.emulation = { origin: ${originJson}, eventsPath: ${JSON.stringify(eventsPath)} };</script>
 <script>${PAGE_SCRIPT}</script>`;

@@ -1,16 +1,21 @@
+import { writeFile } from "node:fs/promises";
+import type { CompiledConfig } from "../src/config-compile.js";
 import { parseConfigText, type ConfigIssue } from "../src/config-parse.js";
+import { buildBucketMap, diffBucketMaps, formatDiff, type MapDiff } from "./bucket-map.js";
+import { renderBucketDiffHtml, renderBucketMapHtml, renderIssuesHtml } from "./bucket-map-html.js";
 import { formatInstant, parseAtTime, parseCliArgs } from "./cli-args.js";
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, isEntryPoint, runAsScript, UsageError, type CliIo } from "./cli-io.js";
 import { loadConfigSource } from "./config-source.js";
 import { formatIssues, formatSummary, summariseConfig, type ConfigSummary } from "./config-summary.js";
 
 /**
- * `npm run config:check -- FILE|URL [--json] [--at ISO-TIME]`: validates a config document
- * with the same parser and fetch rules as the worker's poller, so an experiment owner sees
- * every problem (or what each host will run) before publishing.
+ * `npm run config:check -- FILE|URL [--json] [--at ISO-TIME] [--html OUT.html] [--against OLD]`:
+ * validates a config document with the same parser and fetch rules as the worker's poller,
+ * so an experiment owner sees every problem (or what each host will run) before publishing;
+ * `--html` draws it as a bucket map, `--against` shows what it changes from an older version.
  */
 
-export const CONFIG_CHECK_USAGE = `Usage: npm run config:check -- FILE|URL [--json] [--at ISO-TIME]
+export const CONFIG_CHECK_USAGE = `Usage: npm run config:check -- FILE|URL [--json] [--at ISO-TIME] [--html OUT.html] [--against OLD]
 
 Validates an experiment config exactly as the worker's poller does and prints every
 problem with its JSON path, or a per-host summary: each experiment's status at --at
@@ -23,24 +28,57 @@ group sizes.
                   e.g. 2025-06-15T12:00:00Z or 2025-06-15
   --json          print a machine-readable result on stdout
                   (use "npm run --silent" to keep npm's banner out of it)
+  --html OUT.html also write the bucket map: one self-contained page (no
+                  network), each live and scheduled experiment per host as a
+                  band over buckets 0..99,999; with --against, the changes
+  --against OLD   compare with an older version (FILE or URL): widened, moved
+                  and removed ranges, and every bucket whose visitors a change
+                  would move to another group or out (reshuffled)
   -h, --help      show this help
 
 Exit codes: 0 valid, 1 invalid config, 2 usage or fetch error.
 `;
 
 /** The outcome of checking one document's text. */
-export type CheckResult = { ok: true; summary: ConfigSummary } | { ok: false; issues: readonly ConfigIssue[] };
+export type CheckResult = { ok: true; summary: ConfigSummary; config: CompiledConfig } | { ok: false; issues: readonly ConfigIssue[] };
 
 /** Validates config text and, when valid, summarises it at `atMs`. */
 export function checkConfigText(text: string, atMs: number): CheckResult {
   const parsed = parseConfigText(text);
-  return parsed.ok ? { ok: true, summary: summariseConfig(parsed.config, atMs) } : { ok: false, issues: parsed.issues };
+  return parsed.ok ? { ok: true, summary: summariseConfig(parsed.config, atMs), config: parsed.config } : { ok: false, issues: parsed.issues };
 }
 
 /** The `--json` form of a result (stable field names; an operator's scripts read these). */
-export function checkResultJson(source: string, result: CheckResult): string {
-  const body = result.ok ? { source, ok: true, ...result.summary } : { source, ok: false, issues: result.issues };
+export function checkResultJson(source: string, result: CheckResult, diff: MapDiff | null = null): string {
+  const body = result.ok ? { source, ok: true, ...result.summary, ...(diff === null ? {} : { changes: changesJson(diff) }) } : { source, ok: false, issues: result.issues };
   return JSON.stringify(body, null, 2) + "\n";
+}
+
+// The diff without the two full maps: per host, each experiment that changed.
+function changesJson(diff: MapDiff) {
+  return {
+    changed: diff.changed,
+    reshuffling: diff.reshuffling,
+    hosts: diff.hosts.map((h) => ({
+      host: h.host,
+      experiments: h.experiments
+        .filter((e) => e.kind !== "unchanged")
+        .map((e) => ({
+          name: e.name,
+          kind: e.kind,
+          reshuffled: e.reshuffled,
+          notes: e.notes,
+          bands: e.bands.map((b) => ({
+            rule: b.rule,
+            ruleChange: b.ruleChange,
+            reshuffled: b.reshuffled,
+            enrolled: b.enrolled,
+            groups: b.groups.filter((g) => g.kind !== "same"),
+            moves: b.segments.filter((s) => s.kind === "reshuffled" || s.kind === "dropped"),
+          })),
+        })),
+    })),
+  };
 }
 
 /** The command: argv without node and script, output through `io`; returns the exit code. */
@@ -48,10 +86,14 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   let source: string;
   let atMs: number;
   let json: boolean;
+  let htmlOut: string | undefined;
+  let against: string | undefined;
   try {
     const { values, positionals } = parseCliArgs(argv, {
       json: { type: "boolean" },
       at: { type: "string" },
+      html: { type: "string" },
+      against: { type: "string" },
       help: { type: "boolean", short: "h" },
     });
     if (values.help) {
@@ -64,6 +106,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     source = positionals[0]!;
     atMs = values.at === undefined ? io.now() : parseAtTime(values.at);
     json = values.json === true;
+    htmlOut = values.html;
+    against = values.against;
+    if (htmlOut === "") throw new UsageError("--html needs a file name, e.g. --html map.html");
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     io.err(`config:check: ${e.message}\nRun with --help for usage.\n`);
@@ -77,9 +122,38 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return EXIT_USAGE;
   }
   const result = checkConfigText(loaded.text, atMs);
-  if (json) io.out(checkResultJson(source, result));
-  else if (result.ok) io.out(formatSummary(result.summary, source));
+  // The page goes where the operator's messages go: stdout for text, stderr beside --json.
+  const note = (text: string) => (json ? io.err(text) : io.out(text));
+
+  let diff: MapDiff | null = null;
+  if (result.ok && against !== undefined) {
+    const old = await loadConfigSource(against);
+    const oldResult = old.ok ? checkConfigText(old.text, atMs) : null;
+    if (!old.ok || oldResult === null || !oldResult.ok) {
+      const why = !old.ok ? old.error : `${against}: invalid (${oldResult !== null && !oldResult.ok ? oldResult.issues.length : 0} problems), nothing to compare with`;
+      io.err(`config:check: --against ${why}\n`);
+      return EXIT_USAGE;
+    }
+    diff = diffBucketMaps(buildBucketMap(oldResult.config, atMs, oldResult.summary), buildBucketMap(result.config, atMs, result.summary));
+  }
+
+  if (json) io.out(checkResultJson(source, result, diff));
+  else if (result.ok) io.out(formatSummary(result.summary, source) + (diff === null ? "" : "\n" + formatDiff(diff, against!)));
   else io.out(formatIssues(result.issues, source));
+
+  if (htmlOut !== undefined) {
+    let page: string;
+    if (!result.ok) page = renderIssuesHtml(source, result.issues);
+    else if (diff !== null) page = renderBucketDiffHtml(diff, { source, against: against! });
+    else page = renderBucketMapHtml(buildBucketMap(result.config, atMs, result.summary), { source });
+    try {
+      await writeFile(htmlOut, page);
+    } catch (e) {
+      io.err(`config:check: cannot write ${htmlOut}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+      return EXIT_USAGE;
+    }
+    note(`\nwrote ${htmlOut}: ${diff !== null ? "the changes against " + against : result.ok ? "the bucket map" : "the list of problems"} (open it in a browser)\n`);
+  }
   return result.ok ? EXIT_OK : EXIT_INVALID;
 }
 

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { prefersHtml } from "../src/accept.js";
 import type { Env } from "./env.js";
 import { counters } from "./counters.js";
 import { logOnce } from "./log.js";
@@ -6,6 +7,7 @@ import { recordRequest } from "./metrics.js";
 import { bareProxy, handleRequest } from "./request-path.js";
 import { getSettings } from "./settings.js";
 import { statusBody } from "./status.js";
+import { renderStatusHtml, STATUS_PAGE_CSP } from "./status-html.js";
 
 /**
  * The Hono app: the status route, and everything else to the enrollment request path.
@@ -14,9 +16,18 @@ export const STATUS_PATH = "/_enrollment/status";
 
 export const app = new Hono<{ Bindings: Env }>();
 
+// JSON for scripts (and anyone not asking for HTML first); a page for browsers.
+// `?format=json|html` overrides the Accept header, for links and bookmarks.
 app.get(STATUS_PATH, async (c) => {
-  const body = await statusBody(c.env, Date.now(), (p) => c.executionCtx.waitUntil(p));
-  return c.json(body, 200, { "cache-control": "no-store" });
+  const now = Date.now();
+  const body = await statusBody(c.env, now, (p) => c.executionCtx.waitUntil(p));
+  const format = c.req.query("format");
+  const headers = { "cache-control": "no-store", vary: "Accept" };
+  if (format === "html" || (format !== "json" && prefersHtml(c.req.header("accept") ?? null))) {
+    const host = new URL(c.req.url).hostname;
+    return c.html(renderStatusHtml(body, host, now), 200, { ...headers, "content-security-policy": STATUS_PAGE_CSP, "x-content-type-options": "nosniff" });
+  }
+  return c.json(body, 200, headers);
 });
 
 app.all("*", (c) => proxy(c.req.raw, c.env, c.executionCtx));

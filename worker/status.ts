@@ -1,3 +1,4 @@
+import type { CompiledConfig } from "../src/config-compile.js";
 import { DEFAULT_CONFIG_URL } from "../src/contract.js";
 import { MAX_LIVE_EXPERIMENTS } from "../src/enroll.js";
 import { SUBJECT_ALGORITHM_VERSION } from "../src/subject.js";
@@ -41,6 +42,7 @@ export async function statusBody(env: Env, now: number, waitUntil: (p: Promise<u
       experiments: view.config?.experiments.length ?? 0,
       hosts: view.config?.hosts.size ?? 0,
       lastLoadError: memo.lastError,
+      liveExperiments: liveByHost(view.config, now),
     },
     poll: poll ?? (pollError === null ? null : { error: pollError }),
     keyRing: settings.keyRing === null
@@ -62,4 +64,11 @@ export async function statusBody(env: Env, now: number, waitUntil: (p: Promise<u
     cookieDomains: cookieDomainsInUse((host) => view.config?.hosts.has(host) === true),
     counters,
   };
+}
+
+/** Per host, the experiments live at `now`, in config order (what a visitor there can be in). */
+function liveByHost(config: CompiledConfig | null, now: number): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [host, plan] of config?.hosts ?? []) out[host] = plan.experiments.filter((e) => e.startMs <= now && now < e.endMs).map((e) => e.name);
+  return out;
 }

@@ -149,6 +149,18 @@ describe("emulation with the built worker", () => {
     expect((await status()).config.experiments).toBe(5);
   });
 
+  it("serves the bucket map of the config the worker holds, linked from the wiki pages", async () => {
+    const wiki = await page();
+    expect(wiki.body).toContain(`<a href="${emu.controlUrl}/_emulation/map" id="map-link">`);
+    const r = await fetch(`${emu.controlUrl}/_emulation/map`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(r.headers.get("content-security-policy")).toContain("default-src 'none'");
+    const map = await r.text();
+    expect(map).toContain(`version ${(await status()).config.version!.slice(0, 12)}`);
+    expect(map).toContain('data-kind="group" data-group="control" data-first="0" data-last="49999"');
+  });
+
   it("forwards events with subject IDs and answers 204 without a cookie", async () => {
     const withCookie = await send(emu.port, EN, emu.origin.eventsPath, {
       method: "POST",
