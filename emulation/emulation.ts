@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { AutoRouter, json } from "itty-router";
 import { startConfigApi, isMode, CONFIG_API_MODES, SAMPLE_CONFIG_FILE, type ConfigApi, type ConfigApiMode } from "./config-api.js";
 import { readUniqKeys } from "./dev-vars.js";
+import { EMULATION_COUNTRY_HEADER } from "./emulated-country.js";
 import { REPO_ROOT, startEdgeWorker, type EdgeWorker, type PollOutcome } from "./edge-worker.js";
 import { serveFetch, type RunningServer } from "./node-serve.js";
 import { startWikiOrigin, type WikiOrigin } from "./wiki-origin.js";
@@ -85,7 +86,13 @@ export async function startEmulation(options: EmulationOptions = {}): Promise<Em
       ...(options.slowMs === undefined ? {} : { slowMs: options.slowMs }),
     });
     started.push(configApi);
-    const origin = await startWikiOrigin({ port: ports.origin });
+    // The origin recomputes the edge's request context, so it reads the worker's settings.
+    const sessionCookiePattern = options.vars?.["SESSION_COOKIE_PATTERN"];
+    const origin = await startWikiOrigin({
+      port: ports.origin,
+      countryHeader: options.vars?.["COUNTRY_HEADER"] || EMULATION_COUNTRY_HEADER,
+      ...(sessionCookiePattern ? { sessionCookiePattern } : {}),
+    });
     started.push(origin);
     const hosts = hostsOf(configApi.file);
     const cookieDomain = options.cookieDomain ?? commonParentDomain(hosts) ?? "";
