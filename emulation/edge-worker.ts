@@ -3,12 +3,15 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
+import { EMULATION_COUNTRY_HEADER } from "./emulated-country.js";
 
 /**
  * The built worker (dist/worker.js) in workerd through Miniflare, wired to the emulated
  * config API and wiki origin. Miniflare is the right host for correctness and demos (for
  * throughput use raw workerd, see MEASURED.md). The cron is not run by Miniflare itself:
  * poll() invokes the worker's scheduled handler, which is what Cloudflare does every minute.
+ * Miniflare has no `request.cf.country`, so the worker reads the country from an
+ * emulation-only header (COUNTRY_HEADER = X-Emulation-Country, see emulated-country.ts).
  */
 
 /** The repository root (emulation/..). */
@@ -32,7 +35,7 @@ export interface EdgeWorkerOptions {
   readonly cookieDomain?: string;
   /** Passed as CONFIG_REFRESH_MS when set. */
   readonly configRefreshMs?: number;
-  /** Further vars for the worker, e.g. CONFIG_POLL_TIMEOUT_MS or ENROLLMENT_DISABLED. */
+  /** Further vars for the worker, e.g. CONFIG_POLL_TIMEOUT_MS, ENROLLMENT_DISABLED or BOT_POLICY. */
   readonly vars?: Readonly<Record<string, string>>;
   /** Receives each line the worker logs (default: dropped). */
   readonly onLog?: (line: string, stream: "stdout" | "stderr") => void;
@@ -88,6 +91,7 @@ export async function startEdgeWorker(options: EdgeWorkerOptions): Promise<EdgeW
     EVENTS_PATH: options.eventsPath ?? "/evt-103e/v2/events",
     COOKIE_DOMAIN: options.cookieDomain ?? "",
     UNIQ_KEYS: options.uniqKeys,
+    COUNTRY_HEADER: EMULATION_COUNTRY_HEADER,
     ...options.vars,
   };
   if (options.configRefreshMs !== undefined) bindings["CONFIG_REFRESH_MS"] = String(options.configRefreshMs);

@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { AutoRouter, json } from "itty-router";
 import { startConfigApi, isMode, CONFIG_API_MODES, SAMPLE_CONFIG_FILE, type ConfigApi, type ConfigApiMode } from "./config-api.js";
 import { readUniqKeys } from "./dev-vars.js";
+import { EMULATION_COUNTRY_HEADER } from "./emulated-country.js";
 import { REPO_ROOT, startEdgeWorker, type EdgeWorker, type PollOutcome } from "./edge-worker.js";
 import { serveFetch, type RunningServer } from "./node-serve.js";
 import { emulationMapPage, type HeldConfig } from "./map-page.js";
@@ -90,7 +91,14 @@ export async function startEmulation(options: EmulationOptions = {}): Promise<Em
     started.push(configApi);
     // The wiki pages link to the control server's map; its port is known once it listens.
     let mapUrl: string | null = null;
-    const origin = await startWikiOrigin({ port: ports.origin, mapUrl: () => mapUrl });
+    // The origin recomputes the edge's request context, so it reads the worker's settings.
+    const sessionCookiePattern = options.vars?.["SESSION_COOKIE_PATTERN"];
+    const origin = await startWikiOrigin({
+      port: ports.origin,
+      mapUrl: () => mapUrl,
+      countryHeader: options.vars?.["COUNTRY_HEADER"] || EMULATION_COUNTRY_HEADER,
+      ...(sessionCookiePattern ? { sessionCookiePattern } : {}),
+    });
     started.push(origin);
     const hosts = hostsOf(configApi.file);
     const cookieDomain = options.cookieDomain ?? commonParentDomain(hosts) ?? "";

@@ -73,6 +73,8 @@ Cookie: WMF-Uniq ${e.cookieDomain === "" ? "host-only (the worker's rule for *.l
 Try:
   - reload a page: same groups; a new private window: a new WMF-Uniq cookie, maybe new groups
   - press "Send a test event" and look at the events page (subject IDs added by the edge)
+  - choose a country:        the buttons on the page, or curl -H 'X-Emulation-Country: DE' with a browser's -A
+                             (curl's own User-Agent counts as a crawler: no cookie, no enrollment)
   - poll the config now:     curl -X POST ${e.controlUrl}/_emulation/poll   (or press Enter here)
   - break the config API:    curl -X POST '${e.controlUrl}/_emulation/mode?mode=error500'
                              modes: ${CONFIG_API_MODES.join(", ")}

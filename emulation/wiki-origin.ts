@@ -1,8 +1,12 @@
 import { AutoRouter, json } from "itty-router";
+import { botReason } from "../src/bots.js";
+import { ENROLLMENTS_HEADER } from "../src/contract.js";
 import { decodeEnrollmentHeader, type EnrollmentPair } from "../src/enrollment-header.js";
+import { normaliseHost } from "../src/host.js";
+import { buildContext, DEFAULT_SESSION_COOKIE_PATTERN, type RequestContext, type RequestFacts } from "../src/request-context.js";
+import { EMULATION_COUNTRIES, EMULATION_COUNTRY_COOKIE, EMULATION_COUNTRY_HEADER, EMULATION_SESSION_COOKIE } from "./emulated-country.js";
 import { serveFetch, type RunningServer } from "./node-serve.js";
 import { PAGE_SCRIPT } from "./page-script.js";
-import { ENROLLMENTS_HEADER } from "../src/contract.js";
 
 /**
  * An emulated wiki origin: the thing the worker sits in front of. Each page shows what
@@ -10,6 +14,11 @@ import { ENROLLMENTS_HEADER } from "../src/contract.js";
  * `Cache-Control`), and its inline script shows the groups the browser sees in
  * Server-Timing, so a mismatch or a cache mix-up is visible at a glance. It accepts events
  * on the intake path and lists them with the subject IDs the edge attached.
+ *
+ * It also shows the request context the targeting rules read (contract §8), computed with
+ * the core's own `buildContext` from the headers it received: the edge passes the
+ * User-Agent, Accept-Language, the other cookies and the country header through unchanged,
+ * so these are the inputs the edge had (the edge adds the wiki host as X-Forwarded-Host).
  */
 
 export const DEFAULT_EVENTS_PATH = "/evt-103e/v2/events";
@@ -26,6 +35,20 @@ export interface WikiOriginOptions {
   readonly maxEvents?: number;
   /** The emulation's bucket map page, linked from every wiki page (asked at each render). */
   readonly mapUrl?: () => string | null;
+  /** The worker's COUNTRY_HEADER (default: the emulation's X-Emulation-Country). */
+  readonly countryHeader?: string;
+  /** The worker's SESSION_COOKIE_PATTERN (default: the core's default). */
+  readonly sessionCookiePattern?: string;
+}
+
+/** The request context as the edge computed it, plus the crawler list's verdict. */
+export interface EdgeContextView {
+  readonly context: RequestContext;
+  /**
+   * The User-Agent is on the crawler list (contract §9). The edge only checks requests
+   * without a valid WMF-Uniq cookie, and gives such a request no cookie and no enrollment.
+   */
+  readonly crawler: boolean;
 }
 
 /** One request to the event intake, as the origin saw it. */
@@ -52,6 +75,8 @@ export interface PageRender {
   readonly path: string;
   readonly enrollments: string | null;
   readonly uniqCookieReachedOrigin: boolean;
+  /** The context of the request that caused this render (a cached copy keeps it). */
+  readonly edge: EdgeContextView;
 }
 
 export interface WikiOrigin extends RunningServer {
@@ -66,6 +91,8 @@ export interface WikiOrigin extends RunningServer {
 export async function startWikiOrigin(options: WikiOriginOptions = {}): Promise<WikiOrigin> {
   const eventsPath = options.eventsPath ?? DEFAULT_EVENTS_PATH;
   const maxEvents = options.maxEvents ?? 100;
+  const countryHeader = options.countryHeader ?? EMULATION_COUNTRY_HEADER;
+  const sessionCookie = new RegExp(options.sessionCookiePattern ?? DEFAULT_SESSION_COOKIE_PATTERN);
   const events: ReceivedEvent[] = [];
   const renders: PageRender[] = [];
   let seq = 0;
@@ -76,11 +103,20 @@ export async function startWikiOrigin(options: WikiOriginOptions = {}): Promise<
   router.get("/wiki/:title+", (request) => {
     const url = new URL(request.url);
     const enrollments = request.headers.get(ENROLLMENTS_HEADER);
+    const edge = edgeContextOf(request, url, countryHeader, sessionCookie);
+    const uniqCookieReachedOrigin = hasUniqCookie(request.headers.get("cookie"));
+    if (url.searchParams.get("emulation") === "context") {
+      // The page script's re-request: this request's own context and enrollments, never
+      // cached (a cached page shows the context of the visitor it was rendered for).
+      const pairs = enrollments === null ? [] : decodeEnrollmentHeader(enrollments);
+      return json({ ...edge, enrollments, pairs, uniqCookieReachedOrigin }, { headers: { "cache-control": "no-store" } });
+    }
     const render: PageRender = {
       render: renders.length + 1,
       path: url.pathname,
       enrollments,
-      uniqCookieReachedOrigin: hasUniqCookie(request.headers.get("cookie")),
+      uniqCookieReachedOrigin,
+      edge,
     };
     renders.push(render);
     const title = safeDecode(request.params["title"] ?? "Main_Page").replaceAll("_", " ");
@@ -129,6 +165,25 @@ export async function startWikiOrigin(options: WikiOriginOptions = {}): Promise<
   return { ...server, eventsPath, events, renders };
 }
 
+/**
+ * The context the edge computed for this request, recomputed from what reached the origin
+ * with the core's function. The wiki host is X-Forwarded-Host (the edge sets it when
+ * ORIGIN_URL is set), else Host; `verifiedBot` is a Cloudflare verdict the emulation has not.
+ */
+export function edgeContextOf(request: Request, url: URL, countryHeader: string, sessionCookie: RegExp): EdgeContextView {
+  const h = request.headers;
+  const facts: RequestFacts = {
+    path: url.pathname,
+    userAgent: h.get("user-agent"),
+    acceptLanguage: h.get("accept-language"),
+    country: h.get(countryHeader),
+    cookieHeader: h.get("cookie"),
+    verifiedBot: false,
+  };
+  const host = normaliseHost(h.get("x-forwarded-host") ?? h.get("host") ?? url.host);
+  return { context: buildContext(host, facts, sessionCookie), crawler: botReason(false, facts.userAgent) !== null };
+}
+
 /** True when a Cookie header carries WMF-Uniq under any letter case. */
 export function hasUniqCookie(cookie: string | null): boolean {
   if (cookie === null) return false;
@@ -150,7 +205,30 @@ function renderPage(title: string, render: PageRender, hostHeader: string | null
     enrollments: render.enrollments,
     pairs,
     uniqCookieReachedOrigin: render.uniqCookieReachedOrigin,
+    context: render.edge.context,
+    crawler: render.edge.crawler,
   }).replaceAll("<", "\\u003c");
+  const emulationJson = JSON.stringify({
+    countryHeader: EMULATION_COUNTRY_HEADER,
+    countryCookie: EMULATION_COUNTRY_COOKIE,
+    sessionCookie: EMULATION_SESSION_COOKIE,
+  }).replaceAll("<", "\\u003c");
+  const ctx = render.edge.context;
+  const contextRows = (
+    [
+      ["host", ctx.host],
+      ["path", ctx.path],
+      ["country", ctx.country],
+      ["platform", ctx.platform],
+      ["language", JSON.stringify(ctx.language)],
+      ["loggedIn", String(ctx.loggedIn)],
+    ] as const
+  )
+    .map(([name, value]) => `<tr><td><code>${name}</code></td><td id="context-${name}">${esc(value)}</td></tr>`)
+    .join("");
+  const countryButtons = [...EMULATION_COUNTRIES, ""]
+    .map((c) => `<button type="button" data-country="${c}">${c === "" ? "none" : c}</button>`)
+    .join(" ");
   const rows =
     pairs === null
       ? `<tr><td colspan="2" class="bad">malformed: MediaWiki would drop every enrollment</td></tr>`
@@ -162,6 +240,27 @@ function renderPage(title: string, render: PageRender, hostHeader: string | null
 <p class="muted">An emulated wiki page. Rendered by the origin as <b>render #<span id="render">${render.render}</span></b>
 at ${esc(new Date().toISOString())} (Host header at the origin: <code>${esc(hostHeader ?? "-")}</code>).
 Reloading and seeing the same render number means the edge served its cached copy.</p>
+
+<h2>0. The request context the edge computed</h2>
+<p class="muted">What targeting rules read (eligibility and allocations). Computed here with the core's own
+<code>buildContext</code> from the headers that reached the origin (the edge passes User-Agent, Accept-Language,
+the other cookies and <code>${esc(EMULATION_COUNTRY_HEADER)}</code> through), for the request that made
+<b>render #${render.render}</b>: a cached copy shows the context of the visitor it was rendered for, because the
+edge's cache keys only on the enrollments, never on the context.</p>
+<table><thead><tr><th>variable</th><th>value</th></tr></thead><tbody id="context">${contextRows}</tbody></table>
+<p>Crawler list (User-Agent): <b id="context-crawler" class="${render.edge.crawler ? "bad" : "ok"}">${render.edge.crawler ? "a crawler: without a valid WMF-Uniq the edge gives it no cookie and no enrollment" : "not a crawler"}</b></p>
+
+<h3>Choose a country (emulation only)</h3>
+<p>${countryButtons} <button type="button" id="toggle-login">pretend to be logged in</button></p>
+<p class="muted">Production takes the country from Cloudflare. The emulation's worker reads it from the
+<code>${esc(EMULATION_COUNTRY_HEADER)}</code> header instead (its <code>COUNTRY_HEADER</code> setting). A browser cannot add a
+header to its own navigation, so a button stores the choice in the cookie <code>${esc(EMULATION_COUNTRY_COOKIE)}</code>,
+which nothing but this page's script reads: on every page load it asks the edge again with <code>fetch()</code>,
+adding the header, and shows below what the edge decided for that request (never a cached copy). Sections 0–3 stay
+the navigation's own, without a country header (<code>XX</code>). "Pretend to be logged in" sets a
+<code>${esc(EMULATION_SESSION_COOKIE)}</code> cookie (a name the default <code>SESSION_COOKIE_PATTERN</code> knows) and asks
+again; later navigations carry it too.</p>
+<div id="as-country"></div>
 
 <h2>1. What the origin received</h2>
 <p><code>X-Experiment-Enrollments: <span id="origin-header">${render.enrollments === null ? "(absent)" : esc(render.enrollments)}</span></code></p>
@@ -192,7 +291,7 @@ Server-Timing: origin;dur=…</pre>
 <li>The edge's status: <a href="/_enrollment/status" id="status-link">/_enrollment/status</a> (a page in a browser, JSON for <code>curl</code>)</li>
 ${mapUrl === null ? "" : `<li>The bucket map of the config the edge runs: <a href="${esc(mapUrl)}" id="map-link">${esc(mapUrl)}</a></li>`}
 </ul>
-<script>window.emulation = { origin: ${originJson}, eventsPath: ${JSON.stringify(eventsPath)} };</script>
+<script>window.emulation = { origin: ${originJson}, eventsPath: ${JSON.stringify(eventsPath)}, names: ${emulationJson} };</script>
 <script>${PAGE_SCRIPT}</script>`;
   return layout(`${title} (emulated wiki)`, body);
 }

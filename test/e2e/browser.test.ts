@@ -7,10 +7,12 @@ import type { CompiledConfig } from "../../src/config-compile.js";
 import { decodeEnrollmentHeader } from "../../src/enrollment-header.js";
 import { parseKeyRing, type KeyRing } from "../../src/keyring.js";
 import { mintToken, TOKEN_LENGTH, verifyToken } from "../../src/token.js";
-import { BROWSER_UA } from "../helpers/browser-ua.js";
-import { expectedHeaders } from "../helpers/expect-enrollment.js";
+import type { RequestContext, RequestFacts } from "../../src/request-context.js";
+import { BROWSER_UA, MOBILE_BROWSER_UA } from "../helpers/browser-ua.js";
+import { browserFacts, expectedHeaders } from "../helpers/expect-enrollment.js";
 import { SAMPLE_CONFIG_FILE } from "../../emulation/config-api.js";
 import { readUniqKeys } from "../../emulation/dev-vars.js";
+import { EMULATION_COUNTRY_HEADER, EMULATION_SESSION_COOKIE } from "../../emulation/emulated-country.js";
 import { REPO_ROOT } from "../../emulation/edge-worker.js";
 import { startEmulation, type Emulation } from "../../emulation/emulation.js";
 
@@ -44,8 +46,25 @@ const suite = haveChromium || mustRun ? describe : describe.skip;
 
 /** What the emulated page exposes as `window.emulation`. */
 interface PageView {
-  origin: { render: number; enrollments: string | null; pairs: { experiment: string; group: string }[] | null; uniqCookieReachedOrigin: boolean };
+  origin: {
+    render: number;
+    enrollments: string | null;
+    pairs: { experiment: string; group: string }[] | null;
+    uniqCookieReachedOrigin: boolean;
+    context: RequestContext;
+    crawler: boolean;
+  };
   browser: { raw: string | null; groups: Record<string, string>; error: string | null; secureContext: boolean };
+}
+
+/** The page script's answer when it asked the edge again as a visitor from a chosen country. */
+interface AsCountry {
+  country: string;
+  raw: string | null;
+  groups: Record<string, string>;
+  error: string | null;
+  context: RequestContext;
+  enrollments: string | null;
 }
 
 interface Visit {
@@ -96,17 +115,17 @@ suite(haveChromium || mustRun ? "browser end-to-end through the emulation" : `br
   }
 
   /** The core's answer for a cookie: the pairs the browser and the origin must see. */
-  function expected(cookie: string, host: string): { all: string; page: string; events: string } {
+  function expected(cookie: string, host: string, facts: RequestFacts = browserFacts()): { all: string; page: string; events: string } {
     const verified = verifyToken(cookie, ring);
     if (!verified.ok) throw new Error(`browser cookie does not verify: ${verified.reason}`);
-    const e = expectedHeaders(config, ring, cookie, host);
+    const e = expectedHeaders(config, ring, cookie, host, Date.now(), facts);
     return { all: e.timing, page: e.page, events: e.events };
   }
 
   /** The browser's and the origin's views agree with each other and with the core. */
-  function assertConsistent(v: Visit, host: string): void {
+  function assertConsistent(v: Visit, host: string, facts: RequestFacts = browserFacts()): void {
     expect(v.cookie, "the browser holds a WMF-Uniq cookie").toBeDefined();
-    const want = expected(v.cookie!, host);
+    const want = expected(v.cookie!, host, facts);
     expect(v.view.browser.error).toBeNull();
     expect(v.view.browser.raw ?? "").toBe(want.all);
     expect(v.view.origin.enrollments ?? "", "origin rendered this visitor's own enrollments").toBe(want.page);
@@ -384,7 +403,7 @@ suite(haveChromium || mustRun ? "browser end-to-end through the emulation" : `br
     });
 
     it.each(SITES)("$host: the browser keeps Domain=$domain and sends the cookie back, to $sibling too", async ({ host, sibling, domain }) => {
-      const context = await named.newContext();
+      const context = await named.newContext({ userAgent: BROWSER_UA });
       try {
         const page = await context.newPage();
         const go = async (h: string) => {
@@ -413,6 +432,112 @@ suite(haveChromium || mustRun ? "browser end-to-end through the emulation" : `br
         await context.close();
       }
     });
+  });
+
+  /** A fresh path, so the origin renders for this request (a cached copy keeps its renderer's context). */
+  const freshPath = (name: string) => `/wiki/${name}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
+
+  it("runs with a mobile User-Agent and gets the mobile allocation, as the core does", async () => {
+    const mobile = browserFacts({ userAgent: MOBILE_BROWSER_UA });
+    const context = await browser.newContext({ userAgent: MOBILE_BROWSER_UA });
+    try {
+      const page = await context.newPage();
+      const first = await visit(page, EN, freshPath("Mobile"));
+      expect(first.setCookies).toHaveLength(1);
+      expect(first.view.origin.context).toMatchObject({ platform: "mobile", host: EN, country: "XX" });
+      expect(await page.textContent("#context-platform")).toBe("mobile");
+      assertConsistent(first, EN, mobile);
+
+      // A visitor whose bucket is inside the mobile ranges and outside the desktop ones.
+      let cookie = "";
+      for (let i = 0; i < 1000 && cookie === ""; i++) {
+        const { value } = mintToken(ring, Date.now(), (b) => randomFillSync(b));
+        if (expected(value, EN, mobile).all.includes("mobile-toc-2026=") && !expected(value, EN).all.includes("mobile-toc-2026=")) cookie = value;
+      }
+      expect(cookie).not.toBe("");
+      await context.clearCookies();
+      await context.addCookies([{ name: "WMF-Uniq", value: cookie, domain: EN, path: "/", httpOnly: true, secure: true, sameSite: "None" }]);
+      const v = await visit(page, EN, freshPath("Mobile"));
+      expect(v.setCookies).toEqual([]);
+      assertConsistent(v, EN, mobile);
+      expect(v.view.browser.groups["mobile-toc-2026"]).toMatch(/^(control|treatment)$/);
+      expect(v.view.origin.enrollments).toContain(`mobile-toc-2026=${v.view.browser.groups["mobile-toc-2026"]};`);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("treats headless Chromium's own User-Agent as a bot: no cookie, no enrollment", async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      expect(await page.evaluate<string>("navigator.userAgent")).toContain("HeadlessChrome");
+      const v = await visit(page, EN, freshPath("Headless"));
+      expect(v.setCookies).toEqual([]);
+      expect(v.cookie).toBeUndefined();
+      expect(v.view.browser.raw).toBeNull();
+      expect(v.view.origin.enrollments).toBeNull();
+      expect(v.view.origin.crawler).toBe(true);
+      expect(await page.textContent("#context-crawler")).toMatch(/^a crawler/);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("sees the rule-gated experiment when the request carries the emulated country", async () => {
+    const de = browserFacts({ country: "DE" });
+    const context = await browser.newContext({ userAgent: BROWSER_UA, extraHTTPHeaders: { [EMULATION_COUNTRY_HEADER]: "DE" } });
+    try {
+      const v = await visit(await context.newPage(), EN, freshPath("Country"));
+      expect(v.view.origin.context).toMatchObject({ country: "DE", platform: "desktop", loggedIn: false });
+      assertConsistent(v, EN, de);
+      // On en the rule-gated experiment is 50/50: every eligible visitor is in it.
+      expect(v.view.browser.groups["dach-welcome-banner"]).toMatch(/^(control|banner)$/);
+      expect(v.view.origin.enrollments).toContain("dach-welcome-banner=");
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("lets a person choose a country on the page: the script asks the edge again with the header", async () => {
+    const context = await browser.newContext({ userAgent: BROWSER_UA });
+    try {
+      const page = await context.newPage();
+      const v = await visit(page, EN, freshPath("Choose"));
+      expect(v.view.browser.groups["dach-welcome-banner"], "the navigation itself has no country").toBeUndefined();
+      expect(await page.evaluate("window.emulation.asked")).toBeNull();
+
+      await page.click(`button[data-country="AT"]`);
+      const at = (await page.evaluate("window.emulation.asked")) as AsCountry;
+      expect(at.error).toBeNull();
+      expect(at.context).toMatchObject({ country: "AT", loggedIn: false });
+      expect(at.raw).toBe(expected(v.cookie!, EN, browserFacts({ country: "AT" })).all);
+      expect(at.groups["dach-welcome-banner"]).toMatch(/^(control|banner)$/);
+      expect(at.enrollments).toContain("dach-welcome-banner=");
+      expect(await page.textContent("#as-country")).toContain("with X-Emulation-Country: AT");
+
+      // The choice is a cookie, so it holds on the next page, and on the other wiki.
+      await visit(page, DE);
+      expect(((await page.evaluate("window.emulation.asked")) as AsCountry).context.country).toBe("AT");
+      await visit(page, EN);
+      // "Pretend to be logged in" sets a session cookie: `!loggedIn` fails, so not eligible.
+      await page.click("#toggle-login");
+      const asLoggedIn = (await page.evaluate("window.emulation.asked")) as AsCountry;
+      expect(asLoggedIn.context).toMatchObject({ country: "AT", loggedIn: true });
+      expect(asLoggedIn.groups["dach-welcome-banner"]).toBeUndefined();
+      expect(asLoggedIn.raw).toBe(expected(v.cookie!, EN, browserFacts({ country: "AT", cookieHeader: `${EMULATION_SESSION_COOKIE}=emulated` })).all);
+      // The navigation carries the session cookie too.
+      expect((await visit(page, EN, freshPath("LoggedIn"))).view.origin.context.loggedIn).toBe(true);
+
+      await page.click(`button[data-country=""]`);
+      await page.click("#toggle-login");
+      expect(await page.evaluate("window.emulation.asked")).toBeNull();
+      const names = (await context.cookies()).map((c) => c.name);
+      expect(names).not.toContain("emulation-country");
+      expect(names).not.toContain(EMULATION_SESSION_COOKIE);
+    } finally {
+      await context.close();
+    }
   });
 
   it("answers an event without a cookie at the edge (204) and never bothers the origin", async () => {

@@ -1,10 +1,19 @@
+import { randomFillSync } from "node:crypto";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseKeyRing } from "../../src/keyring.js";
+import type { RequestContext } from "../../src/request-context.js";
+import { mintToken } from "../../src/token.js";
 import { SAMPLE_CONFIG_FILE } from "../../emulation/config-api.js";
+import { readUniqKeys } from "../../emulation/dev-vars.js";
+import { EMULATION_COUNTRY_HEADER, EMULATION_SESSION_COOKIE } from "../../emulation/emulated-country.js";
+import { REPO_ROOT } from "../../emulation/edge-worker.js";
 import { commonParentDomain, startEmulation, type Emulation } from "../../emulation/emulation.js";
+import { BROWSER_UA, CRAWLER_UA, MOBILE_BROWSER_UA } from "../helpers/browser-ua.js";
+import { browserFacts, expectedFor } from "../helpers/expect-enrollment.js";
 
 /**
  * The whole emulation with the built worker (dist/worker.js), without a browser: requests
@@ -34,11 +43,25 @@ function send(port: number, host: string, path: string, init: { method?: string;
   });
 }
 
-function originView(html: string): { render: number; enrollments: string | null } {
+interface OriginView {
+  render: number;
+  enrollments: string | null;
+  context: RequestContext;
+  crawler: boolean;
+}
+
+function originView(html: string): OriginView {
   const m = /window\.emulation = \{ origin: (\{.*?\}), eventsPath/.exec(html);
   if (!m) throw new Error(`not an emulated wiki page: ${html.slice(0, 200)}`);
-  return JSON.parse(m[1]!) as { render: number; enrollments: string | null };
+  return JSON.parse(m[1]!) as OriginView;
 }
+
+/** The pairs of the WMF-Uniq Server-Timing entry ("" when there is none). */
+function timingPairs(r: Reply): string {
+  return /WMF-Uniq;desc="([^"]*)"/.exec(String(r.headers["server-timing"] ?? ""))?.[1] ?? "";
+}
+
+const KEYS = readUniqKeys(REPO_ROOT).value;
 
 const EN = "en.wikipedia.localhost";
 
@@ -89,7 +112,7 @@ describe("emulation with the built worker", () => {
   it("polls the config at start-up and serves enrolled pages through the worker", async () => {
     expect(emu.lastPoll()?.status?.outcome).toBe("updated");
     const s = await status();
-    expect(s.config.experiments).toBe(6);
+    expect(s.config.experiments).toBe(8);
     // The public status page names no addresses, only whether they are set.
     expect(s.settings.configUrl).toBe("custom");
     expect(s.settings.origin).toBe("ORIGIN_URL");
@@ -101,6 +124,68 @@ describe("emulation with the built worker", () => {
     expect(r.headers["vary"]).toBe("Accept-Encoding");
     expect(String(r.headers["server-timing"])).toMatch(/WMF-Uniq;desc="sticky-header-2026=(control|treatment);/);
     expect(originView(r.body).enrollments).toMatch(/^sticky-header-2026=(control|treatment);/);
+  });
+
+  it("gives a crawler no cookie and no enrollment, and a browser both", async () => {
+    const bot = await send(emu.port, EN, "/wiki/Crawled", { headers: { "user-agent": CRAWLER_UA } });
+    expect(bot.status).toBe(200);
+    expect(bot.headers["set-cookie"]).toBeUndefined();
+    expect(String(bot.headers["server-timing"])).not.toContain("WMF-Uniq");
+    expect(originView(bot.body)).toMatchObject({ enrollments: null, crawler: true });
+
+    const visitor = await send(emu.port, EN, "/wiki/Crawled", { headers: { "user-agent": BROWSER_UA } });
+    expect(visitor.headers["set-cookie"]).toEqual([expect.stringMatching(/^WMF-Uniq=[A-Za-z0-9_-]{48}; /)]);
+    expect(timingPairs(visitor)).toMatch(/^sticky-header-2026=(control|treatment);/);
+    expect(originView(visitor.body)).toMatchObject({ enrollments: expect.stringMatching(/^sticky-header-2026=/), crawler: false });
+  });
+
+  it("takes the country from X-Emulation-Country and gates the rule-gated experiment as the core does", async () => {
+    const doc = JSON.parse(readFileSync(configFile, "utf8")) as unknown;
+    const value = cookie.slice("WMF-Uniq=".length);
+    const cases: [country: string | null, loggedIn: boolean, eligible: boolean][] = [
+      ["DE", false, true],
+      ["at", false, true],
+      ["US", false, false],
+      ["DE", true, false],
+      [null, false, false],
+    ];
+    for (const [country, loggedIn, eligible] of cases) {
+      const session = loggedIn ? `${EMULATION_SESSION_COOKIE}=x` : null;
+      const headers: Record<string, string> = { cookie: session === null ? cookie : `${cookie}; ${session}`, "user-agent": BROWSER_UA };
+      if (country !== null) headers[EMULATION_COUNTRY_HEADER] = country;
+      const r = await send(emu.port, EN, "/wiki/Main_Page?emulation=context", { headers });
+      const label = `${country} loggedIn=${loggedIn}`;
+      expect(r.headers["cache-control"], label).toBe("no-store");
+      const body = JSON.parse(r.body) as { context: RequestContext; enrollments: string | null };
+      expect(body.context, label).toMatchObject({ country: country?.toUpperCase() ?? "XX", loggedIn, platform: "desktop" });
+      const want = expectedFor(doc, value, EN, Date.now(), KEYS, browserFacts({ country, cookieHeader: session, acceptLanguage: null }));
+      expect(timingPairs(r), label).toBe(want.timing);
+      expect(body.enrollments ?? "", label).toBe(want.page);
+      // On en the rule-gated experiment is 50/50: every eligible visitor is in it.
+      expect(timingPairs(r).includes("dach-welcome-banner="), label).toBe(eligible);
+    }
+  });
+
+  it("uses the mobile allocation for a mobile User-Agent", async () => {
+    const doc = JSON.parse(readFileSync(configFile, "utf8")) as unknown;
+    const keys = parseKeyRing(KEYS);
+    if (!keys.ok) throw new Error(keys.error);
+    const facts = { desktop: browserFacts({ acceptLanguage: null }), mobile: browserFacts({ userAgent: MOBILE_BROWSER_UA, acceptLanguage: null }) };
+    // A visitor whose bucket is inside the mobile ranges and outside the desktop ones.
+    let value = "";
+    for (let i = 0; i < 1000 && value === ""; i++) {
+      const minted = mintToken(keys.ring, Date.now(), (b) => randomFillSync(b)).value;
+      const mobile = expectedFor(doc, minted, EN, Date.now(), KEYS, facts.mobile);
+      const desktop = expectedFor(doc, minted, EN, Date.now(), KEYS, facts.desktop);
+      if (mobile.timing.includes("mobile-toc-2026=") && !desktop.timing.includes("mobile-toc-2026=")) value = minted;
+    }
+    expect(value).not.toBe("");
+    for (const [platform, ua] of [["mobile", MOBILE_BROWSER_UA], ["desktop", BROWSER_UA]] as const) {
+      const r = await send(emu.port, EN, "/wiki/Main_Page?emulation=context", { headers: { cookie: `WMF-Uniq=${value}`, "user-agent": ua } });
+      expect((JSON.parse(r.body) as { context: RequestContext }).context.platform).toBe(platform);
+      expect(timingPairs(r), platform).toBe(expectedFor(doc, value, EN, Date.now(), KEYS, facts[platform]).timing);
+      expect(timingPairs(r).includes("mobile-toc-2026="), platform).toBe(platform === "mobile");
+    }
   });
 
   it("polls on demand through the control server, revalidating with the ETag", async () => {
@@ -146,7 +231,7 @@ describe("emulation with the built worker", () => {
     await expect
       .poll(async () => String((await page(`/wiki/Edited_${Date.now()}`)).headers["server-timing"]), { timeout: 5000, interval: 250 })
       .not.toContain("sticky-header-2026");
-    expect((await status()).config.experiments).toBe(5);
+    expect((await status()).config.experiments).toBe(7);
   });
 
   it("serves the bucket map of the config the worker holds, linked from the wiki pages", async () => {

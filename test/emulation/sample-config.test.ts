@@ -6,12 +6,14 @@ import { SAMPLE_CONFIG_FILE } from "../../emulation/config-api.js";
 interface Domain {
   unique_domain?: boolean;
   groups: Record<string, [number, number]>;
+  allocations?: { rule: string; groups: Record<string, [number, number]> }[];
 }
 interface Experiment {
   start: string;
   end: string;
   cache_split?: boolean;
   shared_selector?: string;
+  eligibility?: string;
   domains: Record<string, Domain>;
 }
 
@@ -48,6 +50,13 @@ describe("sample config (emulation/sample-config.json)", () => {
     expect(selectors.length - new Set(selectors).size).toBeGreaterThanOrEqual(1);
     expect(domains.some((d) => d.unique_domain === true)).toBe(true);
     expect(experiments.some(([, e]) => e.cache_split === false)).toBe(true);
+  });
+
+  it("shows targeting: a rule-gated experiment on the country and a platform allocation", () => {
+    expect(experiments.some(([, e]) => /\bcountry\b/.test(e.eligibility ?? ""))).toBe(true);
+    const withAllocation = experiments.flatMap(([, e]) => Object.values(e.domains)).filter((d) => d.allocations?.some((a) => /platform == "mobile"/.test(a.rule)));
+    expect(withAllocation.length).toBeGreaterThan(0);
+    for (const d of withAllocation) expect(width(d)).toBeLessThan(width({ groups: d.allocations![0]!.groups }));
   });
 
   it("leaves some visitors of one host without any cache-split enrollment (the shared un-enrolled copy)", () => {

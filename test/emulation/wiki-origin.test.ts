@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { PAGE_SCRIPT, SDK_PARSER_SOURCE } from "../../emulation/page-script.js";
+import { CRAWLER_UA, MOBILE_BROWSER_UA } from "../helpers/browser-ua.js";
+import { EMULATION_COUNTRY_HEADER, EMULATION_SESSION_COOKIE } from "../../emulation/emulated-country.js";
 import { hasUniqCookie, PAGE_CACHE_CONTROL, PAGE_VARY, startWikiOrigin, type WikiOrigin } from "../../emulation/wiki-origin.js";
 
 const SUBJECT = "AAAAAAAAAAAAAAAAAAAAAA";
 
 /** The embedded origin view of a rendered page. */
-function originView(html: string): { render: number; enrollments: string | null; pairs: unknown; uniqCookieReachedOrigin: boolean } {
+function originView(html: string): { render: number; enrollments: string | null; pairs: unknown; uniqCookieReachedOrigin: boolean; context: unknown; crawler: boolean } {
   const m = /window\.emulation = \{ origin: (\{.*?\}), eventsPath/.exec(html);
   if (!m) throw new Error("no origin view in page");
   return JSON.parse(m[1]!);
@@ -45,6 +47,39 @@ describe("emulated wiki origin", () => {
     expect(vb.render).toBe(va.render + 1);
     expect(Number(b.headers.get("x-origin-render"))).toBe(vb.render);
     expect(origin.renders.at(-1)).toMatchObject({ path: "/wiki/Berlin", enrollments: null });
+  });
+
+  it("shows the request context the edge computed, from the headers it passed on", async () => {
+    const headers = {
+      host: "127.0.0.1:1",
+      "x-forwarded-host": "EN.wikipedia.localhost:8787",
+      "user-agent": MOBILE_BROWSER_UA,
+      "accept-language": "de-AT,de;q=0.9,en;q=0.5",
+      [EMULATION_COUNTRY_HEADER]: "at",
+      cookie: `${EMULATION_SESSION_COOKIE}=x; other=1`,
+    };
+    const html = await (await fetch(`${origin.url}/wiki/Wien`, { headers })).text();
+    const want = { host: "en.wikipedia.localhost", path: "/wiki/Wien", country: "AT", platform: "mobile", language: "de", loggedIn: true };
+    expect(originView(html)).toMatchObject({ context: want, crawler: false });
+    expect(html).toContain(`<td id="context-platform">mobile</td>`);
+
+    // Nothing sent: the Host header, and the core's defaults.
+    const bare = originView(await (await fetch(`${origin.url}/wiki/Wien`, { headers: { "user-agent": CRAWLER_UA } })).text());
+    expect(bare).toMatchObject({ context: { host: "127.0.0.1", country: "XX", platform: "desktop", language: "", loggedIn: false }, crawler: true });
+  });
+
+  it("answers ?emulation=context with this request's own context as JSON, never cached and not a render", async () => {
+    const renders = origin.renders.length;
+    const r = await fetch(`${origin.url}/wiki/Wien?emulation=context`, {
+      headers: { [EMULATION_COUNTRY_HEADER]: "DE", "x-experiment-enrollments": "dach-welcome-banner=banner;" },
+    });
+    expect(r.status).toBe(200);
+    expect(r.headers.get("cache-control")).toBe("no-store");
+    const body = (await r.json()) as { context: { country: string; path: string }; enrollments: string; pairs: unknown; crawler: boolean };
+    expect(body.context).toMatchObject({ country: "DE", path: "/wiki/Wien" });
+    expect(body.enrollments).toBe("dach-welcome-banner=banner;");
+    expect(body.pairs).toEqual([{ experiment: "dach-welcome-banner", group: "banner" }]);
+    expect(origin.renders.length).toBe(renders);
   });
 
   it("flags a malformed header the way MediaWiki would drop it", async () => {

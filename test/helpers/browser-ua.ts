@@ -11,3 +11,10 @@ export function asBrowser(init?: RequestInit): RequestInit {
   if (!headers.has("user-agent")) headers.set("user-agent", BROWSER_UA);
   return { ...init, headers };
 }
+
+/** A phone's browser (an iPhone's Safari): `platform` is "mobile" for it (contract §8). */
+export const MOBILE_BROWSER_UA =
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+
+/** Googlebot's User-Agent: on the crawler list, so never enrolled (contract §9). */
+export const CRAWLER_UA = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";

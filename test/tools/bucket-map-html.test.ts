@@ -40,12 +40,12 @@ describe("renderBucketMapHtml", () => {
 
   it("escapes rules, warnings and the source, which come from the operator's input", () => {
     const experiments = rulesExperiments();
-    (experiments[0] as { eligibility?: string }).eligibility = `country == "${EVIL}"`;
+    (experiments[0] as { eligibility?: string }).eligibility = `country == ${JSON.stringify(EVIL)}`;
     const map = buildBucketMap(rulesConfig(experiments), AT_MS);
     const page = renderBucketMapHtml({ ...map, warnings: [EVIL] }, { source: `odd${EVIL}.json` });
     expectSelfContained(page);
     expect(page).toContain("&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;");
-    expect(page).toContain(`data-eligibility="country == &quot;&quot;&gt;&lt;script&gt;`);
+    expect(page).toContain(`data-eligibility="country == &quot;\\&quot;&gt;&lt;script&gt;`);
     // The rule bands are drawn, each labelled with its rule.
     expect(page).toContain(`data-rule="platform == &quot;mobile&quot;"`);
     expect(page).toContain(`if <code>language == &quot;en&quot;</code>`);
