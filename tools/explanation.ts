@@ -104,6 +104,8 @@ export interface Explanation {
   readonly bot: BotReport;
   /** The decisions' outcomes (what the worker counts). */
   readonly outcome: { readonly page: Outcome; readonly events: Outcome };
+  /** The page's groups depend on the random ID a first visit is minted (so none are shown). */
+  readonly freshId: boolean;
   readonly live: readonly LiveExperimentReport[];
   readonly notLive: readonly OtherExperimentReport[];
   /** Rule results that differ at the event intake (its path is the events path). */
@@ -248,7 +250,7 @@ export function explainRequest(input: ExplainInput): Explanation {
     return { ...shown, group: step.group, range: [table.lo[g]!, table.hi[g]!] as const };
   });
 
-  const anyEligible = pageTrace.some((s) => s.eligible);
+  const freshId = page.minted !== null && pageTrace.some((s) => s.eligible);
   return {
     host,
     hostInConfig: plan !== undefined,
@@ -261,10 +263,11 @@ export function explainRequest(input: ExplainInput): Explanation {
     verified,
     bot: botReport(page, verified, botPolicy, request.facts),
     outcome: { page: page.outcome, events: events.outcome },
+    freshId,
     live,
     notLive,
     eventsDiffer: differences(pageTrace, eventsTrace, eventsPath),
-    ...pageHeaders(page, verified || !anyEligible),
+    ...pageHeaders(page, freshId),
     events: eventsHeader(events, eventsPath),
   };
 }
@@ -303,8 +306,8 @@ function differences(page: readonly EnrollmentStep[], events: readonly Enrollmen
   for (const e of events) {
     const p = page.find((s) => s.experiment === e.experiment);
     if (p === undefined) continue;
-    if (p.eligible !== e.eligible) out.push(`${e.experiment.name}: eligible ${e.eligible} at ${eventsPath} (the rule reads path)`);
-    else if (p.allocation !== e.allocation) out.push(`${e.experiment.name}: ${allocationName(e.allocation)} at ${eventsPath} (the rule reads path)`);
+    const there = e.eligible ? `${allocationName(e.allocation)}, ${e.group === null ? "not enrolled" : `group ${e.group}`}` : "not eligible";
+    if (p.eligible !== e.eligible || p.allocation !== e.allocation) out.push(`${e.experiment.name}: at ${eventsPath} ${there} (a rule reads path)`);
   }
   return out;
 }
@@ -313,9 +316,9 @@ function allocationName(a: number): string {
   return a < 0 ? "the domain's groups" : `allocations[${a}]`;
 }
 
-// The page headers and the cookie, from the page decision. `deterministic`: the groups do
-// not depend on a freshly minted random ID (the cookie verifies, or nothing is eligible).
-function pageHeaders(d: Decision, deterministic: boolean): Pick<Explanation, "page" | "serverTiming" | "setCookie"> {
+// The page headers and the cookie, from the page decision (`freshId`: its groups are those
+// of a random ID minted just now, so they are not shown).
+function pageHeaders(d: Decision, freshId: boolean): Pick<Explanation, "page" | "serverTiming" | "setCookie"> {
   const setCookie: HeaderReport = {
     name: "Set-Cookie",
     value: d.setCookie === null ? null : d.setCookie.replace(/^[^;]*/, `${UNIQ_COOKIE}=<a new random token>`),
@@ -328,7 +331,7 @@ function pageHeaders(d: Decision, deterministic: boolean): Pick<Explanation, "pa
   });
   if (d.outcome === "bot:crawler" || d.outcome === "bot:verified-bot") return none("a bot: no enrollment, no header", "a bot: no WMF-Uniq entry");
   if (d.outcome === "no-live-experiments") return none("no live experiments on this host: no header", "no live experiments on this host: no WMF-Uniq entry");
-  if (d.minted !== null && !deterministic) {
+  if (freshId) {
     const fresh = "the cookie does not verify: the worker mints a new one, and this request's groups depend on its new random ID";
     return none(fresh, fresh);
   }
@@ -421,7 +424,7 @@ export function formatExplanation(x: Explanation): string {
     }
   }
 
-  lines.push("", `origin, page request (${x.outcome.page}):`);
+  lines.push("", `origin, page request (${x.freshId ? "groups of a new random ID" : x.outcome.page}):`);
   lines.push(headerLine(x.page));
   lines.push("", `origin, event intake (${x.events.path}; ${x.outcome.events}):`);
   for (const d of x.eventsDiffer) lines.push(`  note: ${d}`);
