@@ -7,25 +7,35 @@ import { formatInstant, parseAtTime, parseCliArgs } from "./cli-args.js";
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, isEntryPoint, runAsScript, UsageError, type CliIo } from "./cli-io.js";
 import { loadConfigSource } from "./config-source.js";
 import { formatIssues, formatSummary, summariseConfig, type ConfigSummary } from "./config-summary.js";
+import { checkContext, formatContextCheck, type ContextCheck } from "./context-check.js";
+import { parseContextFlag, type ContextFlag } from "./request-flags.js";
 
 /**
- * `npm run config:check -- FILE|URL [--json] [--at ISO-TIME] [--html OUT.html] [--against OLD]`:
+ * `npm run config:check -- FILE|URL [--json] [--at ISO-TIME] [--html OUT.html] [--against OLD] [--context ...]`:
  * validates a config document with the same parser and fetch rules as the worker's poller,
  * so an experiment owner sees every problem (or what each host will run) before publishing;
  * `--html` draws it as a bucket map, `--against` shows what it changes from an older version.
  */
 
 export const CONFIG_CHECK_USAGE = `Usage: npm run config:check -- FILE|URL [--json] [--at ISO-TIME] [--html OUT.html] [--against OLD]
+                                 [--context NAME=VALUE,...]
 
 Validates an experiment config exactly as the worker's poller does and prints every
-problem with its JSON path, or a per-host summary: each experiment's status at --at
-(live / not-yet / ended), dates, cache_split, selector, unique_domain, sample rate and
-group sizes.
+problem with its JSON path (and, for a targeting rule, its column), or a per-host
+summary: each experiment's status at --at (live / not-yet / ended), dates, cache_split,
+selector, unique_domain, sample rate, group sizes, and its targeting rules (eligibility,
+allocations with their groups).
 
   FILE|URL        a file, or an http(s) URL fetched like the poller does
                   (status 200, JSON content type, at most 5 MB, 10 s timeout)
   --at ISO-TIME   judge live/not-yet/ended at this time (default: now),
                   e.g. 2025-06-15T12:00:00Z or 2025-06-15
+  --context NAME=VALUE,...
+                  also show which experiments a request with this context is
+                  eligible for on each host, and which allocation applies, e.g.
+                  country=DE,platform=mobile,language=de,loggedIn=false
+                  (any subset of host, path, country, platform, language, loggedIn;
+                  host=H shows only H)
   --json          print a machine-readable result on stdout
                   (use "npm run --silent" to keep npm's banner out of it)
   --html OUT.html also write the bucket map: one self-contained page (no
@@ -40,17 +50,20 @@ Exit codes: 0 valid, 1 invalid config, 2 usage or fetch error.
 `;
 
 /** The outcome of checking one document's text. */
-export type CheckResult = { ok: true; summary: ConfigSummary; config: CompiledConfig } | { ok: false; issues: readonly ConfigIssue[] };
+export type CheckResult = { ok: true; summary: ConfigSummary; config: CompiledConfig; context?: ContextCheck } | { ok: false; issues: readonly ConfigIssue[] };
 
 /** Validates config text and, when valid, summarises it at `atMs`. */
-export function checkConfigText(text: string, atMs: number): CheckResult {
+export function checkConfigText(text: string, atMs: number, context?: ContextFlag): CheckResult {
   const parsed = parseConfigText(text);
-  return parsed.ok ? { ok: true, summary: summariseConfig(parsed.config, atMs), config: parsed.config } : { ok: false, issues: parsed.issues };
+  if (!parsed.ok) return { ok: false, issues: parsed.issues };
+  const summary = summariseConfig(parsed.config, atMs);
+  const base = { ok: true as const, summary, config: parsed.config };
+  return context === undefined ? base : { ...base, context: checkContext(parsed.config, context, atMs) };
 }
 
 /** The `--json` form of a result (stable field names; an operator's scripts read these). */
 export function checkResultJson(source: string, result: CheckResult, diff: MapDiff | null = null): string {
-  const body = result.ok ? { source, ok: true, ...result.summary, ...(diff === null ? {} : { changes: changesJson(diff) }) } : { source, ok: false, issues: result.issues };
+  const body = result.ok ? { source, ok: true, ...result.summary, ...(result.context ? { context: result.context } : {}), ...(diff === null ? {} : { changes: changesJson(diff) }) } : { source, ok: false, issues: result.issues };
   return JSON.stringify(body, null, 2) + "\n";
 }
 
@@ -86,12 +99,14 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   let source: string;
   let atMs: number;
   let json: boolean;
+  let context: ContextFlag | undefined;
   let htmlOut: string | undefined;
   let against: string | undefined;
   try {
     const { values, positionals } = parseCliArgs(argv, {
       json: { type: "boolean" },
       at: { type: "string" },
+      context: { type: "string" },
       html: { type: "string" },
       against: { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -105,6 +120,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
     source = positionals[0]!;
     atMs = values.at === undefined ? io.now() : parseAtTime(values.at);
+    context = values.context === undefined ? undefined : parseContextFlag(values.context);
     json = values.json === true;
     htmlOut = values.html;
     against = values.against;
@@ -121,7 +137,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     if (json) io.out(JSON.stringify({ source, ok: false, error: loaded.error, at: formatInstant(atMs) }, null, 2) + "\n");
     return EXIT_USAGE;
   }
-  const result = checkConfigText(loaded.text, atMs);
+  const result = checkConfigText(loaded.text, atMs, context);
   // The page goes where the operator's messages go: stdout for text, stderr beside --json.
   const note = (text: string) => (json ? io.err(text) : io.out(text));
 
@@ -138,8 +154,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
 
   if (json) io.out(checkResultJson(source, result, diff));
-  else if (result.ok) io.out(formatSummary(result.summary, source) + (diff === null ? "" : "\n" + formatDiff(diff, against!)));
-  else io.out(formatIssues(result.issues, source));
+  else if (result.ok) io.out(formatSummary(result.summary, source) + (result.context ? `\n${formatContextCheck(result.context)}` : "") + (diff === null ? "" : "\n" + formatDiff(diff, against!)));
+  else io.out(formatIssues(result.issues, source, loaded.text));
 
   if (htmlOut !== undefined) {
     let page: string;

@@ -1,5 +1,5 @@
-import { slotOf, type CompiledConfig, type CompiledExperiment, type NamedExperiment } from "../src/config-compile.js";
-import type { ConfigIssue } from "../src/config-parse.js";
+import { slotOf, type CompiledConfig, type CompiledExperiment, type NamedExperiment, type RangeTable } from "../src/config-compile.js";
+import { formatPath, type ConfigIssue } from "../src/config-parse.js";
 import { BUCKETS } from "../src/contract.js";
 import { MAX_LIVE_EXPERIMENTS } from "../src/enroll.js";
 import { formatInstant } from "./cli-args.js";
@@ -37,6 +37,20 @@ export interface ExperimentSummary {
   readonly sampleBuckets: number;
   readonly samplePercent: string;
   /** In bucket order (as the worker matches them). */
+  readonly groups: readonly GroupSummary[];
+  /** The eligibility rule as written (contract §8), or null. */
+  readonly eligibility: string | null;
+  /** The constants the rules may name, as written. */
+  readonly constants: Readonly<Record<string, unknown>>;
+  /** This host's allocations in order: the first whose rule holds supplies the groups. */
+  readonly allocations: readonly AllocationSummary[];
+}
+
+/** An allocation (contract §8): its rule as written and its own groups. */
+export interface AllocationSummary {
+  readonly rule: string;
+  readonly sampleBuckets: number;
+  readonly samplePercent: string;
   readonly groups: readonly GroupSummary[];
 }
 
@@ -76,10 +90,7 @@ export function summariseConfig(config: CompiledConfig, atMs: number): ConfigSum
   for (const plan of config.hosts.values()) {
     const experiments = plan.experiments.map((exp): ExperimentSummary => {
       const named = byName.get(exp.name)!;
-      const groups = exp.groups.map((name, g): GroupSummary => {
-        const first = exp.lo[g]!, last = exp.hi[g]!;
-        return { name, first, last, buckets: last - first + 1, percent: bucketPercent(last - first + 1) };
-      });
+      const groups = groupSummaries(exp);
       const sampleBuckets = groups.reduce((n, g) => n + g.buckets, 0);
       return {
         name: exp.name,
@@ -94,6 +105,13 @@ export function summariseConfig(config: CompiledConfig, atMs: number): ConfigSum
         sampleBuckets,
         samplePercent: bucketPercent(sampleBuckets),
         groups,
+        eligibility: exp.eligibility?.source ?? null,
+        constants: named.constants ?? {},
+        allocations: exp.allocations.map((a): AllocationSummary => {
+          const own = groupSummaries(a.table);
+          const buckets = own.reduce((n, g) => n + g.buckets, 0);
+          return { rule: a.rule.source, sampleBuckets: buckets, samplePercent: bucketPercent(buckets), groups: own };
+        }),
       };
     });
     const live = experiments.filter((e) => e.status === "live").length;
@@ -119,25 +137,85 @@ export function formatSummary(summary: ConfigSummary, source: string): string {
       const selector = e.sharedSelector ? `shared "${e.selector}"` : "own";
       const same = e.sameBucketsAs.length > 0 ? ` (same buckets as ${e.sameBucketsAs.join(", ")})` : "";
       lines.push(`    cache_split ${e.cacheSplit}  selector ${selector}${same}  unique_domain ${e.uniqueDomain}  sample ${e.samplePercent}`);
-      const nameWidth = Math.max(...e.groups.map((g) => g.name.length));
-      const rangeWidth = Math.max(...e.groups.map((g) => rangeText(g).length));
-      const countWidth = Math.max(...e.groups.map((g) => String(g.buckets).length));
-      for (const g of e.groups) {
-        lines.push(
-          `    ${g.name.padEnd(nameWidth)}  ${rangeText(g).padEnd(rangeWidth)}  ${String(g.buckets).padStart(countWidth)} bucket${g.buckets === 1 ? " " : "s"}  ${g.percent}`,
-        );
-      }
+      for (const [name, value] of Object.entries(e.constants)) lines.push(`    constant ${name} = ${JSON.stringify(value)}`);
+      if (e.eligibility !== null) lines.push(`    eligibility ${e.eligibility}`);
+      if (e.allocations.length > 0) lines.push("    groups (when no allocation rule is true):");
+      lines.push(...groupLines(e.groups, e.allocations.length > 0 ? "      " : "    "));
+      e.allocations.forEach((a, i) => {
+        lines.push(`    allocations[${i}] ${a.rule}  sample ${a.samplePercent}`);
+        lines.push(...groupLines(a.groups, "      "));
+      });
     }
   }
   for (const w of summary.warnings) lines.push("", `warning: ${w}`);
   return lines.join("\n") + "\n";
 }
 
-/** Every problem, one per line, with its JSON path. */
-export function formatIssues(issues: readonly ConfigIssue[], source: string): string {
+/**
+ * Every problem, one per line, with its JSON path. Given the document's text, a problem
+ * in a targeting rule ("column N: ...") also shows the rule with a caret at the column.
+ */
+export function formatIssues(issues: readonly ConfigIssue[], source: string, text?: string): string {
   const lines = [`${source}: invalid, ${plural(issues.length, "problem")}; the worker would reject it and keep its last good config`];
-  for (const issue of issues) lines.push(`  ${issue.path}: ${issue.message}`);
+  const rules = text === undefined ? new Map<string, string>() : ruleSources(text);
+  for (const issue of issues) {
+    lines.push(`  ${issue.path}: ${issue.message}`);
+    const column = /^column (\d+): /.exec(issue.message);
+    const rule = rules.get(issue.path);
+    if (column !== null && rule !== undefined) lines.push(...caretLines(rule, Number(column[1]), "      "));
+  }
   return lines.join("\n") + "\n";
+}
+
+// Every targeting rule in a document, by the JSON path the parser reports it under.
+function ruleSources(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return out;
+  }
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!isObject(doc)) return out;
+  for (const [name, exp] of Object.entries(doc)) {
+    if (!isObject(exp)) continue;
+    if (typeof exp["eligibility"] === "string") out.set(formatPath([name, "eligibility"]), exp["eligibility"]);
+    if (!isObject(exp["domains"])) continue;
+    for (const [host, domain] of Object.entries(exp["domains"])) {
+      if (!isObject(domain) || !Array.isArray(domain["allocations"])) continue;
+      domain["allocations"].forEach((a: unknown, i: number) => {
+        if (isObject(a) && typeof a["rule"] === "string") out.set(formatPath([name, "domains", host, "allocations", i, "rule"]), a["rule"]);
+      });
+    }
+  }
+  return out;
+}
+
+// The rule (a window of it when long) and a caret under the 1-based column.
+function caretLines(rule: string, column: number, indent: string): string[] {
+  const at = Math.min(Math.max(column - 1, 0), rule.length);
+  const from = Math.max(0, at - 50);
+  const to = Math.min(rule.length, at + 30);
+  const head = from > 0 ? "…" : "";
+  const shown = head + rule.slice(from, to).replace(/[\t\n\r]/g, " ") + (to < rule.length ? "…" : "");
+  return [`${indent}${shown}`, `${indent}${" ".repeat(head.length + at - from)}^`];
+}
+
+function groupSummaries(table: RangeTable): GroupSummary[] {
+  return table.groups.map((name, g): GroupSummary => {
+    const first = table.lo[g]!, last = table.hi[g]!;
+    return { name, first, last, buckets: last - first + 1, percent: bucketPercent(last - first + 1) };
+  });
+}
+
+function groupLines(groups: readonly GroupSummary[], indent: string): string[] {
+  const nameWidth = Math.max(...groups.map((g) => g.name.length));
+  const rangeWidth = Math.max(...groups.map((g) => rangeText(g).length));
+  const countWidth = Math.max(...groups.map((g) => String(g.buckets).length));
+  return groups.map(
+    (g) => `${indent}${g.name.padEnd(nameWidth)}  ${rangeText(g).padEnd(rangeWidth)}  ${String(g.buckets).padStart(countWidth)} bucket${g.buckets === 1 ? " " : "s"}  ${g.percent}`,
+  );
 }
 
 function rangeText(g: GroupSummary): string {

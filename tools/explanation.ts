@@ -1,32 +1,41 @@
-import { DEFAULT_EVENTS_PATH, ENROLLMENTS_HEADER } from "../src/contract.js";
-import { slotOf, type CompiledConfig } from "../src/config-compile.js";
+import { botReason, type BotPolicy, type BotReason } from "../src/bots.js";
+import { slotOf, type CompiledConfig, type CompiledExperiment, type RangeTable } from "../src/config-compile.js";
+import { DEFAULT_EVENTS_PATH, ENROLLMENTS_HEADER, UNIQ_COOKIE } from "../src/contract.js";
 import { decodeBase64url } from "../src/base64url.js";
-import { scanCookieHeader } from "../src/cookie-header.js";
-import { enroll, type Enrollments } from "../src/enroll.js";
-import { encodeAllPairs, encodeEventsHeader, encodePageHeader } from "../src/enrollment-header.js";
+import { decide, type Decision, type DecisionInput, type Outcome } from "../src/decision.js";
+import type { EnrollmentStep } from "../src/enroll.js";
 import { domainRefusal, registrableDomain } from "../src/host.js";
 import type { KeyRing } from "../src/keyring.js";
+import { buildContext, DEFAULT_SESSION_COOKIE_PATTERN, type RequestContext, type RequestFacts } from "../src/request-context.js";
 import { serverTimingEntry } from "../src/server-timing.js";
 import { bucketOf, deriveSubject, subjectIdOf, visitorKey } from "../src/subject.js";
 import { TOKEN_LENGTH, TOKEN_VERSION, verifyToken, type Identity, type TokenFailure } from "../src/token.js";
 import { formatInstant } from "./cli-args.js";
 import { experimentStatus, type ExperimentStatus } from "./config-summary.js";
+import { cookieValues, describeRequest, type RequestFlags } from "./request-flags.js";
 
 /**
  * "Why am I in this group?": one visitor's request to one host at one moment, answered by
- * the worker's own core. The token is checked with verifyToken, groups and headers come
- * from enroll and the header encoders; subject IDs and buckets are recomputed with the
- * subject functions only to show the numbers behind each group (and are checked against
- * enroll). Subject IDs appear here because an operator holding the key asked; the worker
- * sends them only to the event intake.
+ * the worker's own decision. `decide` (src/decision.ts) runs twice, once for the page
+ * request and once for the event intake, with a trace; every outcome, rule result, group
+ * and header shown comes from those decisions. What is computed here besides is only for
+ * display: why a presented token fails, the context the facts give (buildContext, as
+ * decide does) and subject IDs (checked against the trace's buckets). Subject IDs appear
+ * because an operator holding the key asked; the worker sends them only to the event intake.
  */
 
-export { DEFAULT_EVENTS_PATH };
+export { cookieValues, DEFAULT_EVENTS_PATH };
 
 /** The verdict on one presented `WMF-Uniq` value. */
 export type TokenReport =
   | { readonly ok: true; readonly keyTag: number; readonly mintDate: string; readonly ageDays: number }
   | { readonly ok: false; readonly reason: TokenFailure; readonly detail: string };
+
+/** A targeting rule (contract §8) and its result for this request; null: not evaluated. */
+export interface RuleReport {
+  readonly source: string;
+  readonly result: boolean | null;
+}
 
 /** One live experiment on the host and where this visitor lands in it. */
 export interface LiveExperimentReport {
@@ -35,7 +44,15 @@ export interface LiveExperimentReport {
   /** The host is an input of ID derivation too (unique_domain). */
   readonly uniqueDomain: boolean;
   readonly cacheSplit: boolean;
-  /** Absent when the cookie does not verify (the worker would enroll a fresh random ID). */
+  /** The worker evaluated it for this request (false: a bot, or beyond the cap). */
+  readonly evaluated: boolean;
+  /** The eligibility rule, or null when the experiment has none. */
+  readonly eligibility: RuleReport | null;
+  /** This host's allocation rules in order (first true wins; later ones are not evaluated). */
+  readonly allocations: readonly RuleReport[];
+  /** The allocation whose groups were used, -1 for the domain's groups; absent when not eligible or not evaluated. */
+  readonly allocation?: number;
+  /** Absent unless the cookie verifies and the experiment is eligible (a fresh ID is random). */
   readonly subjectId?: string;
   readonly bucket?: number;
   /** The group, or null: not enrolled (bucket outside every range). */
@@ -68,21 +85,45 @@ export interface CookieDomainReport {
   readonly refused: string | null;
 }
 
+/** The bot check of contract §9, as the page decision ran it. */
+export interface BotReport {
+  /** The decision checked (a visitor without a verified cookie, BOT_POLICY=exclude). */
+  readonly checked: boolean;
+  /** Why the request is a bot, or null. */
+  readonly reason: BotReason | null;
+  readonly note: string;
+}
+
 export interface Explanation {
   readonly host: string;
   /** False when no experiment names the host in its domains. */
   readonly hostInConfig: boolean;
   readonly at: string;
+  /** The request facts decide was given (page request), and what --context added to them. */
+  readonly facts: RequestFacts;
+  readonly factNotes: readonly string[];
+  /** The context those facts give (what the rules read). */
+  readonly context: RequestContext;
+  /** The page decision read the facts (a rule or the bot check needed them). */
+  readonly contextRead: boolean;
   /** One verdict per presented value, in order (the first that verifies wins). */
   readonly tokens: readonly TokenReport[];
   /** True when a presented value verifies: the visitor keeps their identity. */
   readonly verified: boolean;
   readonly cookieDomain: CookieDomainReport;
+  readonly bot: BotReport;
+  /** The decisions' outcomes (what the worker counts). */
+  readonly outcome: { readonly page: Outcome; readonly events: Outcome };
+  /** The page's groups depend on the random ID a first visit is minted (so none are shown). */
+  readonly freshId: boolean;
   readonly live: readonly LiveExperimentReport[];
   readonly notLive: readonly OtherExperimentReport[];
+  /** Rule results that differ at the event intake (its path is the events path). */
+  readonly eventsDiffer: readonly string[];
   readonly page: HeaderReport;
   readonly events: HeaderReport & { readonly path: string; readonly edge204: boolean };
   readonly serverTiming: HeaderReport;
+  readonly setCookie: HeaderReport;
 }
 
 export interface ExplainInput {
@@ -90,18 +131,18 @@ export interface ExplainInput {
   readonly config: CompiledConfig;
   /** Already normalised (normaliseHost). */
   readonly host: string;
-  /** A bare cookie value, or a whole Cookie header (anything with `=` or `;`). */
-  readonly cookie: string;
+  /** A bare cookie value, or a whole Cookie header (anything with `=` or `;`); absent: no cookie. */
+  readonly cookie?: string | undefined;
   readonly nowMs: number;
   readonly eventsPath?: string;
-  /** The worker's COOKIE_DOMAIN; unset or null: the host's registrable domain. */
-  readonly cookieDomain?: string | null;
-}
-
-/** The cookie values the worker would see: a bare value, or every WMF-Uniq in a header. */
-export function cookieValues(input: string): string[] {
-  if (!input.includes("=") && !input.includes(";")) return [input.trim()];
-  return scanCookieHeader(input).values;
+  /** Raw request facts and `--context` (default: a request to "/" with no headers). */
+  readonly request?: RequestFlags;
+  readonly botPolicy?: BotPolicy;
+  readonly sessionCookie?: RegExp;
+  /** COOKIE_DOMAIN; absent: the host's registrable domain, as the worker does. */
+  readonly cookieDomain?: string | null | undefined;
+  /** For a minted cookie (default: the platform CSPRNG). */
+  readonly random?: (buf: Uint8Array) => void;
 }
 
 /** The verdict on one value, with the precise reason when it fails. */
@@ -139,63 +180,107 @@ function failureDetail(reason: TokenFailure, value: string, ring: KeyRing): stri
   }
 }
 
-/** Explains one request. Pure: same inputs, same answer, nothing printed. */
+/**
+ * Explains one request: the worker's decision for the page and for the event intake.
+ * Pure apart from `random` (the cookie a first visit would be minted); throws a UsageError
+ * when `--context` contradicts the other request flags.
+ */
 export function explainRequest(input: ExplainInput): Explanation {
   const { ring, config, host, nowMs } = input;
   const eventsPath = input.eventsPath ?? DEFAULT_EVENTS_PATH;
-  const values = cookieValues(input.cookie);
+  const sessionCookie = input.sessionCookie ?? new RegExp(DEFAULT_SESSION_COOKIE_PATTERN);
+  const botPolicy = input.botPolicy ?? "exclude";
+  const request = describeRequest(host, input.cookie, input.request ?? {}, sessionCookie);
+
+  // Why each presented value verifies or not (display only: decide does its own verifying).
   const tokens: TokenReport[] = [];
-  let identity: Identity | null = null;
-  for (const value of values.length === 0 ? [undefined] : values) {
+  for (const value of request.presented.length === 0 ? [undefined] : request.presented) {
     const checked = reportToken(value, ring, nowMs);
     tokens.push(checked.report);
-    if (checked.identity) {
-      identity = checked.identity;
-      break; // the first value that verifies wins (DESIGN §7)
-    }
+    if (checked.identity) break; // the first value that verifies wins (contract §7)
   }
 
+  let contextRead = false;
+  const pageTrace: EnrollmentStep[] = [];
+  const eventsTrace: EnrollmentStep[] = [];
+  const eventsFacts: RequestFacts = { ...request.facts, path: eventsPath };
+  const common: Omit<DecisionInput, "isEvents" | "facts" | "trace"> = {
+    nowMs,
+    random: input.random ?? ((buf) => void crypto.getRandomValues(buf)),
+    keyRing: ring,
+    config,
+    killed: false,
+    host,
+    presented: request.presented,
+    botPolicy,
+    sessionCookie,
+    cookieDomain: (h) => input.cookieDomain ?? registrableDomain(h),
+    preview: null,
+  };
+  const page = decide({ ...common, isEvents: false, trace: pageTrace, facts: () => ((contextRead = true), request.facts) });
+  const events = decide({ ...common, isEvents: true, trace: eventsTrace, facts: () => eventsFacts });
+  // The event intake never mints: its identity is the verified visitor, or none.
+  const visitor = events.identity;
+  const verified = visitor !== null;
+  if (verified !== tokens.some((t) => t.ok)) throw new Error("decide and verifyToken disagree: a bug in the core or this tool");
+
   const plan = config.hosts.get(host);
+  const byName = new Map(config.experiments.map((e) => [e.name, e]));
   const liveExps = plan ? plan.experiments.filter((e) => experimentStatus(e, nowMs) === "live") : [];
   const notLive: OtherExperimentReport[] = [];
-  const byName = new Map(config.experiments.map((e) => [e.name, e]));
   for (const exp of plan?.experiments ?? []) {
     const status = experimentStatus(exp, nowMs);
     if (status !== "live") notLive.push({ name: exp.name, status, start: byName.get(exp.name)!.start, end: byName.get(exp.name)!.end });
   }
 
-  const enrollments: Enrollments | null = identity ? enroll(identity, host, nowMs, config, true) : null;
-  const kv = identity ? visitorKey(identity) : null;
-  const evaluated = new Set(enrollments ? liveExps.slice(0, enrollments.live) : []);
+  const isBot = page.outcome === "bot:crawler" || page.outcome === "bot:verified-bot";
+  const kv = visitor ? visitorKey(visitor) : null;
   const live = liveExps.map((exp): LiveExperimentReport => {
     const named = byName.get(exp.name)!;
-    const selector = named.shared_selector ?? exp.name;
-    const uniqueDomain = named.domains[host]?.unique_domain === true;
-    const base = { name: exp.name, selector, uniqueDomain, cacheSplit: exp.cacheSplit, skipped: enrollments !== null && !evaluated.has(exp) };
-    if (!kv || !enrollments || !plan) return base;
+    const step = pageTrace.find((s) => s.experiment === exp);
+    const base = {
+      name: exp.name,
+      selector: named.shared_selector ?? exp.name,
+      uniqueDomain: named.domains[host]?.unique_domain === true,
+      cacheSplit: exp.cacheSplit,
+      evaluated: step !== undefined,
+      skipped: !isBot && step === undefined,
+      ...ruleReports(exp, step),
+    };
+    if (step === undefined || !step.eligible) return base;
+    const withAllocation = { ...base, allocation: step.allocation };
+    if (!kv || !plan) return withAllocation;
     const words = new Uint32Array(4);
     deriveSubject(kv, plan.fingerprints[slotOf(plan, exp)]!, words, 0, true);
     const bucket = bucketOf(words, 0);
-    const at = enrollments.experiments.indexOf(exp);
-    if (at < 0) return { ...base, subjectId: subjectIdOf(words, 0), bucket, group: null };
-    const g = enrollments.groups[at]!;
-    const range = [exp.lo[g]!, exp.hi[g]!] as const;
-    if (bucket < range[0] || bucket > range[1] || subjectIdOf(enrollments.subjects, enrollments.slots[at]! * 4) !== subjectIdOf(words, 0)) {
-      throw new Error(`enroll and subject.ts disagree for ${exp.name}: a bug in the core or this tool`);
-    }
-    return { ...base, subjectId: subjectIdOf(words, 0), bucket, group: exp.groups[g]!, range };
+    if (bucket !== step.bucket) throw new Error(`decide and subject.ts disagree for ${exp.name}: a bug in the core or this tool`);
+    const shown = { ...withAllocation, subjectId: subjectIdOf(words, 0), bucket };
+    if (step.group === null) return { ...shown, group: null };
+    const table: RangeTable = step.allocation >= 0 ? exp.allocations[step.allocation]!.table : exp;
+    const g = table.groups.indexOf(step.group);
+    return { ...shown, group: step.group, range: [table.lo[g]!, table.hi[g]!] as const };
   });
 
+  const freshId = page.minted !== null && pageTrace.some((s) => s.eligible);
   return {
     host,
     hostInConfig: plan !== undefined,
     at: formatInstant(nowMs),
+    facts: request.facts,
+    factNotes: request.notes,
+    context: buildContext(host, request.facts, sessionCookie),
+    contextRead,
     tokens,
-    verified: identity !== null,
+    verified,
     cookieDomain: cookieDomainReport(host, input.cookieDomain ?? null),
+    bot: botReport(page, verified, botPolicy, request.facts),
+    outcome: { page: page.outcome, events: events.outcome },
+    freshId,
     live,
     notLive,
-    ...requestHeaders(enrollments, identity !== null, liveExps.length > 0, eventsPath),
+    eventsDiffer: differences(pageTrace, eventsTrace, eventsPath),
+    ...pageHeaders(page, freshId),
+    events: eventsHeader(events, eventsPath),
   };
 }
 
@@ -213,52 +298,113 @@ function cookieDomainLine(c: CookieDomainReport): string {
   return c.refused === null ? head : `${head}\n  browsers refuse this cookie: ${c.refused}`;
 }
 
-// The three headers the worker derives from one enrollment (DESIGN §4).
-function requestHeaders(
-  e: Enrollments | null,
-  verified: boolean,
-  anyLive: boolean,
-  eventsPath: string,
-): Pick<Explanation, "page" | "events" | "serverTiming"> {
-  if (!anyLive) {
-    return {
-      page: { name: ENROLLMENTS_HEADER, value: null, note: "no live experiments on this host: no header" },
-      events: { name: ENROLLMENTS_HEADER, value: null, path: eventsPath, edge204: true, note: "no live experiments on this host: 204 at the edge, origin not called" },
-      serverTiming: { name: "Server-Timing", value: null, note: "no live experiments on this host: no WMF-Uniq entry" },
-    };
+// Each rule's result, read off the trace: allocations before the one used were false, the
+// one used true, later ones not evaluated (first match wins, contract §8).
+function ruleReports(exp: CompiledExperiment, step: EnrollmentStep | undefined): Pick<LiveExperimentReport, "eligibility" | "allocations"> {
+  const eligibility = exp.eligibility === null ? null : { source: exp.eligibility.source, result: step ? step.eligible : null };
+  const allocations = exp.allocations.map((a, i): RuleReport => {
+    let result: boolean | null = null;
+    if (step !== undefined && step.eligible) result = step.allocation === -1 || i < step.allocation ? false : i === step.allocation ? true : null;
+    return { source: a.rule.source, result };
+  });
+  return { eligibility, allocations };
+}
+
+function botReport(page: Decision, verified: boolean, policy: BotPolicy, facts: RequestFacts): BotReport {
+  if (page.outcome === "bot:verified-bot") {
+    return { checked: true, reason: "verified-bot", note: "bot: verified-bot (cf.botManagement.verifiedBot), no cookie, no enrollment, no Server-Timing entry; the un-enrolled cached copy" };
   }
-  if (!verified || e === null) {
+  if (page.outcome === "bot:crawler") {
+    return { checked: true, reason: "crawler", note: "bot: crawler (the User-Agent is on the crawler list), no cookie, no enrollment, no Server-Timing entry; the un-enrolled cached copy" };
+  }
+  if (policy === "include") return { checked: false, reason: null, note: "bot: not checked (BOT_POLICY=include: bots are treated like any visitor)" };
+  if (verified) {
+    // Display only: what the list would say, to explain a crawler that kept a cookie.
+    const would = botReason(facts.verifiedBot, facts.userAgent);
+    return { checked: false, reason: null, note: `bot: not checked (a verified cookie is never re-checked${would ? `; the request would count as ${would} without it` : ""})` };
+  }
+  return { checked: true, reason: null, note: "bot: no (no verified cookie, so checked: not a verified bot, User-Agent not on the crawler list)" };
+}
+
+// Rules may read `path`, which at the event intake is the intake's path.
+function differences(page: readonly EnrollmentStep[], events: readonly EnrollmentStep[], eventsPath: string): string[] {
+  const out: string[] = [];
+  for (const e of events) {
+    const p = page.find((s) => s.experiment === e.experiment);
+    if (p === undefined) continue;
+    const there = e.eligible ? `${allocationName(e.allocation)}, ${e.group === null ? "not enrolled" : `group ${e.group}`}` : "not eligible";
+    if (p.eligible !== e.eligible || p.allocation !== e.allocation) out.push(`${e.experiment.name}: at ${eventsPath} ${there} (a rule reads path)`);
+  }
+  return out;
+}
+
+function allocationName(a: number): string {
+  return a < 0 ? "the domain's groups" : `allocations[${a}]`;
+}
+
+// The page headers and the cookie, from the page decision (`freshId`: its groups are those
+// of a random ID minted just now, so they are not shown).
+function pageHeaders(d: Decision, freshId: boolean): Pick<Explanation, "page" | "serverTiming" | "setCookie"> {
+  const setCookie: HeaderReport = {
+    name: "Set-Cookie",
+    value: d.setCookie === null ? null : d.setCookie.replace(/^[^;]*/, `${UNIQ_COOKIE}=<a new random token>`),
+    note: d.setCookie !== null ? "a fresh WMF-Uniq" : d.outcome.startsWith("bot:") ? "a bot: no Set-Cookie" : "the cookie verifies: no Set-Cookie",
+  };
+  const none = (page: string, timing: string) => ({
+    page: { name: ENROLLMENTS_HEADER, value: null, note: page },
+    serverTiming: { name: "Server-Timing", value: null, note: timing },
+    setCookie,
+  });
+  if (d.outcome === "bot:crawler" || d.outcome === "bot:verified-bot") return none("a bot: no enrollment, no header", "a bot: no WMF-Uniq entry");
+  if (d.outcome === "no-live-experiments") return none("no live experiments on this host: no header", "no live experiments on this host: no WMF-Uniq entry");
+  if (freshId) {
     const fresh = "the cookie does not verify: the worker mints a new one, and this request's groups depend on its new random ID";
-    return {
-      page: { name: ENROLLMENTS_HEADER, value: null, note: fresh },
-      events: { name: ENROLLMENTS_HEADER, value: null, path: eventsPath, edge204: true, note: "no valid cookie: 204 at the edge, origin not called" },
-      serverTiming: { name: "Server-Timing", value: null, note: fresh },
-    };
+    return none(fresh, fresh);
   }
-  const page = encodePageHeader(e);
-  const events = encodeEventsHeader(e);
-  const all = encodeAllPairs(e);
   return {
-    page: { name: ENROLLMENTS_HEADER, value: page === "" ? null : page, note: page === "" ? "not enrolled in any cache-split experiment: no header" : "cache-split experiments only" },
-    events: {
+    page: {
       name: ENROLLMENTS_HEADER,
-      value: events === "" ? null : events,
-      path: eventsPath,
-      edge204: events === "",
-      note: events === "" ? "not enrolled in any live experiment: 204 at the edge, origin not called" : "every enrolled experiment, with subject IDs",
+      value: d.enrollments === "" ? null : d.enrollments,
+      note: d.enrollments === "" ? "not enrolled in any cache-split experiment: no header" : "cache-split experiments only",
     },
     serverTiming: {
       name: "Server-Timing",
-      value: all === "" ? null : serverTimingEntry(all),
-      note: all === "" ? "not enrolled in any experiment: no WMF-Uniq entry" : "appended to the origin's own Server-Timing, if any",
+      value: d.timingPairs === "" ? null : serverTimingEntry(d.timingPairs),
+      note: d.timingPairs === "" ? "not enrolled in any experiment: no WMF-Uniq entry" : "appended to the origin's own Server-Timing, if any",
     },
+    setCookie,
   };
+}
+
+const EDGE_204: Partial<Record<Outcome, string>> = {
+  "events-204:no-cookie": "no valid cookie",
+  "events-204:no-experiments": "no live experiments on this host",
+  "events-204:not-enrolled": "not enrolled in any live experiment",
+};
+
+function eventsHeader(d: Decision, path: string): Explanation["events"] {
+  if (d.answer204) {
+    return { name: ENROLLMENTS_HEADER, value: null, path, edge204: true, note: `${EDGE_204[d.outcome] ?? d.outcome}: 204 at the edge, origin not called` };
+  }
+  return { name: ENROLLMENTS_HEADER, value: d.enrollments, path, edge204: false, note: "every enrolled experiment, with subject IDs" };
 }
 
 /** The human-readable report. */
 export function formatExplanation(x: Explanation): string {
   const lines: string[] = [];
   lines.push(`host ${x.host} at ${x.at}`);
+  const f = x.facts;
+  const shown = (v: string | null) => (v === null ? "(none)" : v);
+  if (x.contextRead) {
+    lines.push("request (the facts the worker reads):");
+    lines.push(`  path ${f.path}  country ${shown(f.country)}  Accept-Language ${shown(f.acceptLanguage)}  Cookie ${shown(f.cookieHeader)}${f.verifiedBot ? "  cf.botManagement.verifiedBot" : ""}`);
+    lines.push(`  User-Agent ${shown(f.userAgent)}`);
+    if (x.factNotes.length > 0) lines.push(`  from --context: ${x.factNotes.join("; ")}`);
+    const c = x.context;
+    lines.push(`context: host ${c.host}  path ${c.path}  country ${c.country}  platform ${c.platform}  language ${JSON.stringify(c.language)}  loggedIn ${c.loggedIn}`);
+  } else {
+    lines.push("request facts: not read by the worker here (no live experiment on the host has a rule, and no bot check ran)");
+  }
   x.tokens.forEach((t, i) => {
     const label = x.tokens.length > 1 ? `cookie ${i + 1}` : "cookie";
     lines.push(
@@ -267,27 +413,36 @@ export function formatExplanation(x: Explanation): string {
         : `${label}: does not verify: ${t.reason} (${t.detail})`,
     );
   });
-  if (!x.verified) lines.push("  the worker would mint a fresh WMF-Uniq for this visitor (Set-Cookie) and enroll that new ID");
+  lines.push(x.bot.note);
+  if (!x.verified && x.bot.reason === null) lines.push("  the worker would mint a fresh WMF-Uniq for this visitor (Set-Cookie) and enroll that new ID");
   lines.push(cookieDomainLine(x.cookieDomain));
 
   lines.push("");
   if (!x.hostInConfig) lines.push(`${x.host} is not in the config: the worker enrolls nothing here`);
   else if (x.live.length === 0) lines.push(`live experiments on ${x.host}: none`);
-  else lines.push(`live experiments on ${x.host} (config order):`);
+  else lines.push(`live experiments on ${x.host} (config order)${x.bot.reason !== null ? ", none evaluated for a bot" : ""}:`);
   const width = Math.max(0, ...x.live.map((e) => e.name.length));
+  const pad = `  ${"".padEnd(width)}  `;
   const about = (e: LiveExperimentReport) =>
     `selector ${e.selector}${e.uniqueDomain ? ` + host ${x.host}` : ""}${e.cacheSplit ? "" : "  (not cache-split)"}`;
   for (const e of x.live) {
-    const head = `  ${e.name.padEnd(width)}`;
+    const head = `  ${e.name.padEnd(width)}  `;
     if (e.skipped) {
-      lines.push(`${head}  skipped: beyond the worker's cap on live experiments per request`);
-    } else if (e.bucket === undefined) {
-      lines.push(`${head}  ${about(e)}`);
-    } else {
-      const where = e.group === null ? "not enrolled: bucket outside every range" : `group ${e.group} [${e.range![0]}, ${e.range![1]}]`;
-      lines.push(`${head}  bucket ${String(e.bucket).padStart(5)}  ${where}`);
-      lines.push(`  ${"".padEnd(width)}  subject ${e.subjectId}  ${about(e)}`);
+      lines.push(`${head}skipped: beyond the worker's cap on live experiments per request`);
+      continue;
     }
+    const from = e.allocation !== undefined && e.allocation >= 0 ? `  from allocations[${e.allocation}]` : "";
+    if (e.eligibility?.result === false) {
+      lines.push(`${head}not eligible: as if not live for this request`);
+    } else if (e.bucket === undefined) {
+      const groups = e.allocation === undefined || e.allocations.length === 0 ? "" : e.allocation >= 0 ? `  groups from allocations[${e.allocation}]` : "  the domain's groups";
+      lines.push(`${head}${about(e)}${groups}`);
+    } else {
+      const where = e.group === null ? "not enrolled: bucket outside every range" : `group ${e.group} [${e.range![0]}, ${e.range![1]}]${from}`;
+      lines.push(`${head}bucket ${String(e.bucket).padStart(5)}  ${where}`);
+      lines.push(`${pad}subject ${e.subjectId}  ${about(e)}`);
+    }
+    lines.push(...ruleLines(e, pad));
   }
   if (x.notLive.length > 0) {
     lines.push(`not live at ${x.at}:`);
@@ -296,13 +451,27 @@ export function formatExplanation(x: Explanation): string {
     }
   }
 
-  lines.push("", "origin, page request:");
+  lines.push("", `origin, page request (${x.freshId ? "groups of a new random ID" : x.outcome.page}):`);
   lines.push(headerLine(x.page));
-  lines.push("", `origin, event intake (${x.events.path}):`);
+  lines.push("", `origin, event intake (${x.events.path}; ${x.outcome.events}):`);
+  for (const d of x.eventsDiffer) lines.push(`  note: ${d}`);
   lines.push(x.events.edge204 ? `  (${x.events.note})` : headerLine(x.events));
   lines.push("", "browser:");
   lines.push(headerLine(x.serverTiming));
+  if (x.setCookie.value !== null || x.bot.reason !== null) lines.push(headerLine(x.setCookie));
   return lines.join("\n") + "\n";
+}
+
+// One line per rule: its result (or "-": not evaluated) and its source as written.
+function ruleLines(e: LiveExperimentReport, pad: string): string[] {
+  const rules: [string, RuleReport][] = [];
+  if (e.eligibility !== null) rules.push(["eligibility", e.eligibility]);
+  e.allocations.forEach((a, i) => rules.push([`allocations[${i}]`, a]));
+  if (rules.length === 0) return [];
+  const width = Math.max(...rules.map(([label]) => label.length));
+  const out = rules.map(([label, r]) => `${pad}${label.padEnd(width)}  ${r.result === null ? "-    " : String(r.result).padEnd(5)}  ${r.source}`);
+  if (e.allocation === -1 && e.allocations.length > 0) out.push(`${pad}(no allocation rule is true: the domain's groups)`);
+  return out;
 }
 
 function headerLine(h: HeaderReport): string {

@@ -57,6 +57,52 @@ export function sampleConfig(): Record<string, unknown> {
   };
 }
 
+/**
+ * A config with targeting (contract §8), live at AT on de.wikipedia.org and its mobile
+ * host: an experiment for German-speaking, logged-out readers in DE or AT, with a
+ * mobile allocation; one with a path and a platform allocation; one without rules (and
+ * not cache-split).
+ */
+export function targetingConfig(): Record<string, unknown> {
+  return {
+    "german-readers-test": {
+      start: "2025-06-01T00:00:00Z",
+      end: "2025-07-01T00:00:00Z",
+      eligibility: '${country in launch_countries && language == "de" && !loggedIn}',
+      constants: { launch_countries: ["DE", "AT"] },
+      domains: {
+        "de.wikipedia.org": {
+          groups: { control: [0, 4999], treatment: [5000, 9999] },
+          allocations: [{ rule: 'platform == "mobile"', groups: { control: [0, 49999], treatment: [50000, 99999] } }],
+        },
+        "de.m.wikipedia.org": {
+          groups: { control: [0, 4999], treatment: [5000, 9999] },
+          allocations: [{ rule: 'platform == "mobile"', groups: { control: [0, 49999], treatment: [50000, 99999] } }],
+        },
+      },
+    },
+    "mobile-ramp-test": {
+      start: "2025-06-01T00:00:00Z",
+      end: "2025-07-01T00:00:00Z",
+      domains: {
+        "de.wikipedia.org": {
+          groups: { off: [0, 9999], on: [10000, 19999] },
+          allocations: [
+            { rule: 'path == "/wiki/Spezial:Suche"', groups: { on: [0, 99999] } },
+            { rule: 'platform == "mobile"', groups: { off: [0, 49999], on: [50000, 99999] } },
+          ],
+        },
+      },
+    },
+    "plain-test-everyone": {
+      start: "2025-06-01T00:00:00Z",
+      end: "2025-07-01T00:00:00Z",
+      cache_split: false,
+      domains: { "de.wikipedia.org": { groups: { a: [0, 49999], b: [50000, 99999] } } },
+    },
+  };
+}
+
 /** A temp directory with the given files; returns its path and a cleanup. */
 export function tempFiles(files: Record<string, string>): { dir: string; path: (name: string) => string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), "ee-cli-"));

@@ -227,7 +227,13 @@ describe("explain main", () => {
     const bad = bufferIo({ UNIQ_KEYS: DEV_KEYS }, AT_MS);
     expect(await main(["--host", "en.wikipedia.org", "--cookie", mint(1), "--config", files.path("bad.json")], bad)).toBe(EXIT_INVALID);
     expect(bad.stderr()).toContain("$.x: experiment name must match");
-    for (const argv of [["--cookie", "x"], ["--host", "h"], ["--host", "h", "--cookie", "x", "--at", "noon"], ["stray"]]) {
+    for (const argv of [
+      ["--cookie", "x"],
+      ["--host", "h", "--context", "colour=red"],
+      ["--host", "h", "--cookie", "x", "--at", "noon"],
+      ["--host", "h", "--path", "wiki"],
+      ["stray"],
+    ]) {
       const io = bufferIo({ UNIQ_KEYS: DEV_KEYS }, AT_MS);
       expect(await main(argv, io)).toBe(EXIT_USAGE);
       expect(io.stderr()).toMatch(/^explain: .+\nRun with --help for usage\.\n$/);
