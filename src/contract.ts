@@ -11,6 +11,12 @@ export const EXPERIMENT_NAME = /^[A-Za-z0-9][-_.A-Za-z0-9]{7,62}$/;
 export const GROUP_NAME = /^[A-Za-z0-9][-_.A-Za-z0-9]{0,62}$/;
 /** Host names as keys of `domains` (contract §1). */
 export const HOST_NAME = /^[a-z0-9][-_.a-z0-9]{0,254}$/;
+/**
+ * The comment key, allowed (a string, ignored) at the root, in an experiment, in `domains`,
+ * in a domain and in `groups`, and allowed to repeat (contract §1). No experiment, host or
+ * group name can be spelled like it: all three patterns start with a letter or digit.
+ */
+export const COMMENT_KEY = "_comment";
 
 /** The identity cookie (contract §2); read case-insensitively, always set with this spelling. */
 export const UNIQ_COOKIE = "WMF-Uniq";
