@@ -1,4 +1,5 @@
 import type { ExperimentInput } from "./config-schema.js";
+import { pageHeaderPair } from "./enrollment-header.js";
 import { selectorFingerprint } from "./subject.js";
 
 /**
@@ -19,8 +20,10 @@ export interface CompiledExperiment {
   readonly lo: Int32Array;
   readonly hi: Int32Array;
   readonly groups: readonly string[];
-  /** `name=group;` per group: the page header and Server-Timing pairs, prebuilt. */
+  /** `name=group;` per group: the Server-Timing pairs, prebuilt. */
   readonly pairs: readonly string[];
+  /** The page-header pair per group: as `pairs`, but "" for the group MediaWiki cannot receive (enrollment-header.ts). */
+  readonly pagePairs: readonly string[];
   /** `name=group/` per group: the event-intake pair up to the subject ID. */
   readonly eventPrefixes: readonly string[];
 }
@@ -126,13 +129,14 @@ function sameGroups(a: Readonly<Record<string, readonly [number, number]>>, b: R
 function rangeTable(
   name: string,
   groups: Readonly<Record<string, readonly [number, number]>>,
-): Pick<CompiledExperiment, "lo" | "hi" | "groups" | "pairs" | "eventPrefixes"> {
+): Pick<CompiledExperiment, "lo" | "hi" | "groups" | "pairs" | "pagePairs" | "eventPrefixes"> {
   const ranges = Object.entries(groups).sort((a, b) => a[1][0] - b[1][0]);
   return {
     lo: Int32Array.from(ranges, ([, r]) => r[0]),
     hi: Int32Array.from(ranges, ([, r]) => r[1]),
     groups: ranges.map(([g]) => g),
     pairs: ranges.map(([g]) => `${name}=${g};`),
+    pagePairs: ranges.map(([g]) => pageHeaderPair(name, g)),
     eventPrefixes: ranges.map(([g]) => `${name}=${g}/`),
   };
 }

@@ -23,6 +23,14 @@ export const UNIQ_COOKIE = "WMF-Uniq";
 /** Cookie lifetime in days: the token is re-minted after it expires (contract §2). */
 export const COOKIE_LIFETIME_DAYS = 365;
 
+/**
+ * The group name MediaWiki cannot receive (contract §4). Its header parser drops falsy
+ * parts, and in PHP the string "0" is falsy, so `exp=0;` loses its group, the pair counts
+ * as malformed and the whole header is voided: one such pair would un-enroll the visitor
+ * from every experiment at the origin. It is the only falsy string a group name can be.
+ */
+export const WITHHELD_GROUP = "0";
+
 /** The enrollment header to the origin (contract §4). */
 export const ENROLLMENTS_HEADER = "X-Experiment-Enrollments";
 /** The Server-Timing entry name the browser SDK reads (contract §4). */

@@ -3,7 +3,7 @@ import { slotOf, type CompiledConfig } from "../src/config-compile.js";
 import { decodeBase64url } from "../src/base64url.js";
 import { scanCookieHeader } from "../src/cookie-header.js";
 import { enroll, type Enrollments } from "../src/enroll.js";
-import { encodeAllPairs, encodeEventsHeader, encodePageHeader } from "../src/enrollment-header.js";
+import { encodeAllPairs, encodeEventsHeader, encodePageHeader, withheldFromPage } from "../src/enrollment-header.js";
 import type { KeyRing } from "../src/keyring.js";
 import { serverTimingEntry } from "../src/server-timing.js";
 import { bucketOf, deriveSubject, subjectIdOf, visitorKey } from "../src/subject.js";
@@ -69,7 +69,8 @@ export interface Explanation {
   readonly verified: boolean;
   readonly live: readonly LiveExperimentReport[];
   readonly notLive: readonly OtherExperimentReport[];
-  readonly page: HeaderReport;
+  /** `withheld`: cache-split pairs left out because their group is "0" (contract §4). */
+  readonly page: HeaderReport & { readonly withheld: number };
   readonly events: HeaderReport & { readonly path: string; readonly edge204: boolean };
   readonly serverTiming: HeaderReport;
 }
@@ -138,7 +139,7 @@ export function explainRequest(input: ExplainInput): Explanation {
     tokens.push(checked.report);
     if (checked.identity) {
       identity = checked.identity;
-      break; // the first value that verifies wins (DESIGN §7)
+      break; // the first value that verifies wins (contract §7)
     }
   }
 
@@ -185,7 +186,7 @@ export function explainRequest(input: ExplainInput): Explanation {
   };
 }
 
-// The three headers the worker derives from one enrollment (DESIGN §4).
+// The three headers the worker derives from one enrollment (contract §4).
 function requestHeaders(
   e: Enrollments | null,
   verified: boolean,
@@ -194,7 +195,7 @@ function requestHeaders(
 ): Pick<Explanation, "page" | "events" | "serverTiming"> {
   if (!anyLive) {
     return {
-      page: { name: ENROLLMENTS_HEADER, value: null, note: "no live experiments on this host: no header" },
+      page: { name: ENROLLMENTS_HEADER, value: null, note: "no live experiments on this host: no header", withheld: 0 },
       events: { name: ENROLLMENTS_HEADER, value: null, path: eventsPath, edge204: true, note: "no live experiments on this host: 204 at the edge, origin not called" },
       serverTiming: { name: "Server-Timing", value: null, note: "no live experiments on this host: no WMF-Uniq entry" },
     };
@@ -202,16 +203,17 @@ function requestHeaders(
   if (!verified || e === null) {
     const fresh = "the cookie does not verify: the worker mints a new one, and this request's groups depend on its new random ID";
     return {
-      page: { name: ENROLLMENTS_HEADER, value: null, note: fresh },
+      page: { name: ENROLLMENTS_HEADER, value: null, note: fresh, withheld: 0 },
       events: { name: ENROLLMENTS_HEADER, value: null, path: eventsPath, edge204: true, note: "no valid cookie: 204 at the edge, origin not called" },
       serverTiming: { name: "Server-Timing", value: null, note: fresh },
     };
   }
   const page = encodePageHeader(e);
+  const withheld = withheldFromPage(e);
   const events = encodeEventsHeader(e);
   const all = encodeAllPairs(e);
   return {
-    page: { name: ENROLLMENTS_HEADER, value: page === "" ? null : page, note: page === "" ? "not enrolled in any cache-split experiment: no header" : "cache-split experiments only" },
+    page: { name: ENROLLMENTS_HEADER, value: page === "" ? null : page, note: pageNote(page, withheld), withheld },
     events: {
       name: ENROLLMENTS_HEADER,
       value: events === "" ? null : events,
@@ -225,6 +227,11 @@ function requestHeaders(
       note: all === "" ? "not enrolled in any experiment: no WMF-Uniq entry" : "appended to the origin's own Server-Timing, if any",
     },
   };
+}
+
+function pageNote(page: string, withheld: number): string {
+  const left = withheld === 0 ? "" : `; ${withheld === 1 ? "a pair" : `${withheld} pairs`} with group "0" left out (MediaWiki would drop the whole header)`;
+  return (page === "" ? "not enrolled in any cache-split experiment: no header" : "cache-split experiments only") + left;
 }
 
 /** The human-readable report. */
@@ -269,6 +276,7 @@ export function formatExplanation(x: Explanation): string {
 
   lines.push("", "origin, page request:");
   lines.push(headerLine(x.page));
+  if (x.page.value !== null && x.page.withheld > 0) lines.push(`  (${x.page.note})`);
   lines.push("", `origin, event intake (${x.events.path}):`);
   lines.push(x.events.edge204 ? `  (${x.events.note})` : headerLine(x.events));
   lines.push("", "browser:");

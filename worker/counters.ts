@@ -11,6 +11,8 @@ export const counters = {
   unenrolledRequests: 0,
   minted: { absent: 0, length: 0, encoding: 0, version: 0, "unknown-tag": 0, "bad-mac": 0 } satisfies Record<TokenFailure, number>,
   spoofedHeaderRemoved: 0,
+  /** Pairs left out of the page header because their group is "0", which MediaWiki cannot receive (contract §4). */
+  withheldGroupZero: 0,
   tooManyExperiments: 0,
   events: { forwarded: 0, noCookie: 0, noExperiments: 0, notEnrolled: 0 },
   /** Split cache: hit, miss (looked up, not found), pass (hit-for-pass: lookup skipped), stored. */

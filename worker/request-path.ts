@@ -1,6 +1,6 @@
 import { scanCookieHeader, type CookieScan } from "../src/cookie-header.js";
 import { enroll } from "../src/enroll.js";
-import { encodeAllPairs, encodeEventsHeader, encodePageHeader } from "../src/enrollment-header.js";
+import { encodeAllPairs, encodeEventsHeader, encodePageHeader, withheldFromPage } from "../src/enrollment-header.js";
 import { normaliseHost, registrableDomain } from "../src/host.js";
 import { appendServerTiming, serverTimingEntry } from "../src/server-timing.js";
 import { serializeUniqCookie } from "../src/set-cookie.js";
@@ -241,6 +241,7 @@ async function decide(
   const enrolled = e.experiments.length;
   if (enrolled > 0) counters.enrolledRequests++;
   else counters.unenrolledRequests++;
+  counters.withheldGroupZero += withheldFromPage(e);
   return {
     enrollments: encodePageHeader(e),
     timingPairs: encodeAllPairs(e),
