@@ -1,4 +1,5 @@
-import { parseConfigText, type ConfigIssue } from "../src/config-parse.js";
+import type { ConfigIssue } from "../src/config-parse.js";
+import { acceptConfigDocument } from "../src/config-source.js";
 import { formatInstant, parseAtTime, parseCliArgs } from "./cli-args.js";
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, isEntryPoint, runAsScript, UsageError, type CliIo } from "./cli-io.js";
 import { loadConfigSource } from "./config-source.js";
@@ -25,16 +26,16 @@ group sizes.
                   (use "npm run --silent" to keep npm's banner out of it)
   -h, --help      show this help
 
-Exit codes: 0 valid, 1 invalid config, 2 usage or fetch error.
+Exit codes: 0 valid (warnings included), 1 invalid config, 2 usage or fetch error.
 `;
 
 /** The outcome of checking one document's text. */
 export type CheckResult = { ok: true; summary: ConfigSummary } | { ok: false; issues: readonly ConfigIssue[] };
 
-/** Validates config text and, when valid, summarises it at `atMs`. */
+/** Validates config text (under the poller's body rules) and, when valid, summarises it at `atMs`. */
 export function checkConfigText(text: string, atMs: number): CheckResult {
-  const parsed = parseConfigText(text);
-  return parsed.ok ? { ok: true, summary: summariseConfig(parsed.config, atMs) } : { ok: false, issues: parsed.issues };
+  const accepted = acceptConfigDocument(new TextEncoder().encode(text));
+  return accepted.ok ? { ok: true, summary: summariseConfig(accepted.config, atMs) } : { ok: false, issues: accepted.issues };
 }
 
 /** The `--json` form of a result (stable field names; an operator's scripts read these). */
@@ -71,12 +72,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
 
   const loaded = await loadConfigSource(source);
-  if (!loaded.ok) {
+  if (!loaded.ok && loaded.kind !== "invalid") {
     io.err(`config:check: ${loaded.error}\n`);
     if (json) io.out(JSON.stringify({ source, ok: false, error: loaded.error, at: formatInstant(atMs) }, null, 2) + "\n");
     return EXIT_USAGE;
   }
-  const result = checkConfigText(loaded.text, atMs);
+  const result: CheckResult = loaded.ok ? { ok: true, summary: summariseConfig(loaded.config, atMs) } : { ok: false, issues: loaded.issues };
   if (json) io.out(checkResultJson(source, result));
   else if (result.ok) io.out(formatSummary(result.summary, source));
   else io.out(formatIssues(result.issues, source));
