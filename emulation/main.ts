@@ -52,6 +52,8 @@ try {
 }
 
 const e = emulation;
+// Enter polls only when stdin is a terminal; redirected or closed input offers nothing to press.
+const interactive = process.stdin.isTTY === true;
 const [first = "en.wikipedia.localhost", second] = e.hosts;
 console.log(`
 Edge Enrollment emulation is running (worker in workerd via Miniflare, keys: ${e.uniqKeysSource}).
@@ -60,6 +62,7 @@ Open in a browser (Chromium resolves *.localhost to this machine by itself):
   ${e.pageUrl(first)}
 ${second === undefined ? "" : `  ${e.pageUrl(second)}\n`}  ${e.pageUrl(first, "/_enrollment/status")}   the worker's status
   ${e.origin.url}/_emulation/events                 events the origin received
+With curl, name the host's address: curl --resolve ${first}:${e.port}:127.0.0.1 ${e.pageUrl(first)}
 
 Behind it:
   config API   ${e.configApi.configUrl}
@@ -72,7 +75,7 @@ Cookie: WMF-Uniq ${e.cookieDomain === "" ? "host-only (the worker's rule for *.l
 Try:
   - reload a page: same groups; a new private window: a new WMF-Uniq cookie, maybe new groups
   - press "Send a test event" and look at the events page (subject IDs added by the edge)
-  - poll the config now:     curl -X POST ${e.controlUrl}/_emulation/poll   (or press Enter here)
+  - poll the config now:     curl -X POST ${e.controlUrl}/_emulation/poll${interactive ? "   (or press Enter here)" : ""}
   - break the config API:    curl -X POST '${e.controlUrl}/_emulation/mode?mode=error500'
                              modes: ${CONFIG_API_MODES.join(", ")}
 The config is polled at start-up and every minute. Ctrl-C stops everything.
@@ -106,7 +109,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => void stop(signal));
 }
 
-if (process.stdin.isTTY) {
+if (interactive) {
   const rl = createInterface({ input: process.stdin, terminal: false });
   rl.on("line", () => {
     e.poll("Enter key").then(
