@@ -12,7 +12,7 @@ import { DEFAULT_PORTS, startEmulation, type Emulation } from "../../emulation/e
  */
 
 const FILES = ["README.md", "emulation/README.md"];
-const DEFAULT_TO_KEY = new Map(Object.entries(DEFAULT_PORTS).map(([k, v]) => [v, k as keyof typeof DEFAULT_PORTS]));
+const DEFAULT_TO_KEY = new Map<number, keyof typeof DEFAULT_PORTS>(Object.entries(DEFAULT_PORTS).map(([k, v]) => [v, k as keyof typeof DEFAULT_PORTS]));
 
 interface Listed {
   readonly file: string;

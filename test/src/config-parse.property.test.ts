@@ -5,9 +5,9 @@ import { parseConfig, parseConfigText, type ConfigResult } from "../../src/confi
 import { sampleConfig } from "../fixtures/config.js";
 import {
   BUCKET_COUNT,
-  DESIGN_EXPERIMENT_NAME,
-  DESIGN_GROUP_NAME,
-  DESIGN_HOST,
+  CONTRACT_EXPERIMENT_NAME,
+  CONTRACT_GROUP_NAME,
+  CONTRACT_HOST,
   experimentNameArb,
   groupNameArb,
   hostArb,
@@ -16,15 +16,15 @@ import {
 
 /**
  * Properties of the config boundary (contract §1). The oracle below restates every rule of
- * §1 from the design text, independently of src/ (no shared regexes, no valibot):
+ * contract §1 from its text, independently of src/ (no shared regexes, no valibot):
  *
  *   parseConfig accepts  ⇒  the oracle finds no broken rule;
  *   the oracle finds none and no two names differ only by case  ⇒  parseConfig accepts;
  *   accepted  ⇒  the compiled config holds every experiment, per host, in document order.
  *
- * (src/ is stricter than §1 in one documented way: experiment names, and group names of one
- * domain, that differ only by case are rejected as look-alikes. The oracle reports those
- * separately, so the second property is exact.)
+ * (One rule of contract §1 is a decision beyond upstream's: experiment names, and group names
+ * of one domain, that differ only by case are rejected as look-alikes. The oracle reports
+ * those separately, so the second property is exact.)
  */
 
 const SEED = 42;
@@ -35,9 +35,9 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 // ---------------------------------------------------------------------------------------
 
 interface OracleResult {
-  /** Broken §1 rules (empty: valid). */
+  /** Broken contract §1 rules (empty: valid). */
   readonly broken: string[];
-  /** Look-alike names (src/ rejects them, §1 is silent). */
+  /** Look-alike names (the decided rule of contract §1; upstream is silent). */
   readonly caseTwins: string[];
   /** Experiment names in the given key order. */
   readonly experiments: string[];
@@ -76,7 +76,7 @@ function oracle(doc: unknown, keyOrder?: readonly string[]): OracleResult {
       if (typeof exp !== "string") broken.push("top-level _comment not a string");
       continue;
     }
-    if (!DESIGN_EXPERIMENT_NAME.test(name)) broken.push(`bad experiment name ${JSON.stringify(name)}`);
+    if (!CONTRACT_EXPERIMENT_NAME.test(name)) broken.push(`bad experiment name ${JSON.stringify(name)}`);
     if (folded.has(name.toLowerCase())) caseTwins.push(name);
     folded.add(name.toLowerCase());
     experiments.push(name);
@@ -92,7 +92,7 @@ function oracle(doc: unknown, keyOrder?: readonly string[]): OracleResult {
     // Same fixed-width form: string order is time order.
     if (realTimestamp(exp.start) && realTimestamp(exp.end) && !(exp.start < exp.end)) broken.push(`${name}: start >= end`);
     if (own(exp, "cache_split") && typeof exp.cache_split !== "boolean") broken.push(`${name}: cache_split`);
-    if (own(exp, "shared_selector") && !(typeof exp.shared_selector === "string" && DESIGN_EXPERIMENT_NAME.test(exp.shared_selector))) {
+    if (own(exp, "shared_selector") && !(typeof exp.shared_selector === "string" && CONTRACT_EXPERIMENT_NAME.test(exp.shared_selector))) {
       broken.push(`${name}: shared_selector`);
     }
     if (own(exp, "_comment") && typeof exp._comment !== "string") broken.push(`${name}: _comment`);
@@ -103,7 +103,7 @@ function oracle(doc: unknown, keyOrder?: readonly string[]): OracleResult {
     }
     if (own(exp.domains, "_comment") && typeof exp.domains._comment !== "string") broken.push(`${name}: domains _comment`);
     for (const [host, domain] of withoutComment(exp.domains)) {
-      if (!DESIGN_HOST.test(host)) broken.push(`${name}: bad host ${JSON.stringify(host)}`);
+      if (!CONTRACT_HOST.test(host)) broken.push(`${name}: bad host ${JSON.stringify(host)}`);
       if (!isObject(domain)) {
         broken.push(`${name}/${host}: not an object`);
         continue;
@@ -119,7 +119,7 @@ function oracle(doc: unknown, keyOrder?: readonly string[]): OracleResult {
       const ranges: [number, number][] = [];
       const groupFolded = new Set<string>();
       for (const [group, range] of withoutComment(domain.groups)) {
-        if (!DESIGN_GROUP_NAME.test(group)) broken.push(`${name}/${host}: bad group ${JSON.stringify(group)}`);
+        if (!CONTRACT_GROUP_NAME.test(group)) broken.push(`${name}/${host}: bad group ${JSON.stringify(group)}`);
         if (groupFolded.has(group.toLowerCase())) caseTwins.push(`${name}/${host}/${group}`);
         groupFolded.add(group.toLowerCase());
         if (!Array.isArray(range) || range.length !== 2 || !isBucket(range[0]) || !isBucket(range[1])) {
