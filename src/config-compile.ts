@@ -24,6 +24,8 @@ export interface CompiledExperiment {
   readonly pairs: readonly string[];
   /** The page-header pair per group: as `pairs`, but "" for the group MediaWiki cannot receive (enrollment-header.ts). */
   readonly pagePairs: readonly string[];
+  /** Index of the group left out of the page header when cache-split, else -1: what the worker counts. */
+  readonly withheldGroup: number;
   /** `name=group/` per group: the event-intake pair up to the subject ID. */
   readonly eventPrefixes: readonly string[];
 }
@@ -99,7 +101,8 @@ export function compileConfig(experiments: readonly NamedExperiment[]): { config
         }
       }
       if (compiled === undefined) {
-        compiled = { name: exp.name, startMs, endMs, cacheSplit, ...rangeTable(exp.name, domain.groups) };
+        const table = rangeTable(exp.name, domain.groups);
+        compiled = { name: exp.name, startMs, endMs, cacheSplit, ...table, withheldGroup: cacheSplit ? table.pagePairs.indexOf("") : -1 };
         tables.set(domain.groups, compiled);
       }
       plan.experiments.push(compiled);

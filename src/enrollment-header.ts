@@ -34,14 +34,12 @@ export function encodePageHeader(e: Enrollments): string {
 /**
  * How many cache-split enrollments encodePageHeader left out because their group is the
  * withheld one: the worker counts them, so an operator sees an experiment that MediaWiki
- * can never receive. Usually 0 after one look per enrollment.
+ * can never receive. Fast: one integer compare per enrollment against the compiled index.
  */
 export function withheldFromPage(e: Enrollments): number {
   let n = 0;
-  for (let i = 0; i < e.experiments.length; i++) {
-    const exp = e.experiments[i]!;
-    if (exp.cacheSplit && exp.pagePairs[e.groups[i]!] === "") n++;
-  }
+  const experiments = e.experiments, groups = e.groups;
+  for (let i = 0; i < experiments.length; i++) if (experiments[i]!.withheldGroup === groups[i]) n++;
   return n;
 }
 

@@ -2,7 +2,7 @@ import { parseConfigText } from "../../src/config-parse.js";
 import type { CompiledConfig } from "../../src/config-compile.js";
 import { scanCookieHeader } from "../../src/cookie-header.js";
 import { enroll } from "../../src/enroll.js";
-import { encodeAllPairs, encodeEventsHeader, encodePageHeader } from "../../src/enrollment-header.js";
+import { encodeAllPairs, encodeEventsHeader, encodePageHeader, withheldFromPage } from "../../src/enrollment-header.js";
 import { serverTimingEntry } from "../../src/server-timing.js";
 import { mintToken, verifyToken } from "../../src/token.js";
 import { rewriteVary } from "../../src/vary.js";
@@ -51,7 +51,7 @@ export function coreCases(): CoreCase[] {
         const v = verifyToken(token, ring);
         if (!v.ok) throw new Error(v.reason);
         const e = enroll(v.identity, BENCH_HOST, now, config);
-        return encodePageHeader(e).length + serverTimingEntry(encodeAllPairs(e)).length;
+        return encodePageHeader(e).length + withheldFromPage(e) + serverTimingEntry(encodeAllPairs(e)).length;
       },
     });
     // The event intake: full subject IDs for every enrollment.
@@ -73,7 +73,7 @@ export function coreCases(): CoreCase[] {
       run: () => {
         const m = mintToken(ring, now, fillRandom);
         const e = enroll(m.identity, BENCH_HOST, now, config);
-        return m.value.length + encodePageHeader(e).length + serverTimingEntry(encodeAllPairs(e)).length;
+        return m.value.length + encodePageHeader(e).length + withheldFromPage(e) + serverTimingEntry(encodeAllPairs(e)).length;
       },
     });
   }
@@ -90,6 +90,8 @@ export function coreCases(): CoreCase[] {
     const e = enroll(v.identity, BENCH_HOST, now, config);
     const withSubjects = enroll(v.identity, BENCH_HOST, now, config, true);
     cases.push({ name: `encodePageHeader, ${n} enrollments`, group: "codec", experiments: n, run: () => encodePageHeader(e) });
+    // The group-0 count the worker takes per page request: one look per enrollment.
+    cases.push({ name: `withheldFromPage, ${n} enrollments`, group: "codec", experiments: n, run: () => withheldFromPage(e) });
     cases.push({ name: `encodeEventsHeader, ${n} enrollments`, group: "codec", experiments: n, run: () => encodeEventsHeader(withSubjects) });
     const pairs = encodeAllPairs(e);
     cases.push({ name: `serverTimingEntry, ${n} enrollments`, group: "codec", experiments: n, run: () => serverTimingEntry(pairs) });
