@@ -8,7 +8,7 @@ import { EMULATION_COUNTRY_HEADER } from "./emulated-country.js";
 /**
  * The built worker (dist/worker.js) in workerd through Miniflare, wired to the emulated
  * config API and wiki origin. Miniflare is the right host for correctness and demos (for
- * throughput use raw workerd, see MEASURED.md). The cron is not run by Miniflare itself:
+ * throughput use raw workerd, as bench/ does). The cron is not run by Miniflare itself:
  * poll() invokes the worker's scheduled handler, which is what Cloudflare does every minute.
  * Miniflare has no `request.cf.country`, so the worker reads the country from an
  * emulation-only header (COUNTRY_HEADER = X-Emulation-Country, see emulated-country.ts).
@@ -41,13 +41,17 @@ export interface EdgeWorkerOptions {
   readonly onLog?: (line: string, stream: "stdout" | "stderr") => void;
 }
 
-/** What one run of the scheduled handler reported. */
-export interface PollOutcome {
-  /** workerd's outcome of the scheduled event ("ok" unless the handler threw). */
+/**
+ * What one run of the scheduled handler did, with one outcome: the worker's own
+ * (`updated`, `unchanged`, `not-modified`, `rejected`, `failed`, from the status record it
+ * wrote to KV, whose other fields are spread beside it), or `handler-error` when the
+ * scheduled event itself did not complete (workerd's verdict in `reason`).
+ */
+export interface PollOutcome extends PollStatusRecord {
   readonly outcome: string;
+  readonly reason: string | null;
+  /** Wall time of the scheduled event, ms. */
   readonly ms: number;
-  /** The poll status record the worker wrote to KV (`poll/v1/status`), if any. */
-  readonly status: PollStatusRecord | null;
 }
 
 /** The fields of the worker's poll status record the emulation reports. */
@@ -141,7 +145,9 @@ export async function startEdgeWorker(options: EdgeWorkerOptions): Promise<EdgeW
       } catch {
         status = null;
       }
-      return { outcome: result.outcome, ms, status };
+      if (result.outcome !== "ok") return { outcome: "handler-error", reason: `scheduled event: ${result.outcome}`, ms };
+      if (status === null || typeof status.outcome !== "string") return { outcome: "failed", reason: "the poll wrote no status record", ms };
+      return { ...status, outcome: status.outcome, reason: status.reason ?? null, ms };
     },
     close() {
       closing ??= mf.dispose();

@@ -246,13 +246,11 @@ async function heldConfig(worker: EdgeWorker): Promise<HeldConfig | null> {
   return doc.value === null ? null : { text: doc.value, version: typeof version === "string" ? version : null };
 }
 
-/** One line for a poll: the worker's own verdict when it recorded one. */
+/** One line for a poll. */
 export function describePoll(p: PollOutcome): string {
-  const s = p.status;
-  if (p.outcome !== "ok" || s === null || typeof s.outcome !== "string") return `scheduled handler ${p.outcome} in ${p.ms} ms`;
-  const http = typeof s.httpStatus === "number" ? ` (HTTP ${s.httpStatus})` : "";
-  const reason = typeof s.reason === "string" && s.reason !== "" ? `: ${s.reason}` : "";
-  return `${s.outcome}${http}${reason} in ${p.ms} ms`;
+  const http = typeof p.httpStatus === "number" ? ` (HTTP ${p.httpStatus})` : "";
+  const reason = p.reason !== null && p.reason !== "" ? `: ${p.reason}` : "";
+  return `${p.outcome}${http}${reason} in ${p.ms} ms`;
 }
 
 /**

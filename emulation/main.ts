@@ -52,6 +52,8 @@ try {
 }
 
 const e = emulation;
+// Enter polls only when stdin is a terminal; redirected or closed input offers nothing to press.
+const interactive = process.stdin.isTTY === true;
 const [first = "en.wikipedia.localhost", second] = e.hosts;
 console.log(`
 Edge Enrollment emulation is running (worker in workerd via Miniflare, keys: ${e.uniqKeysSource}).
@@ -61,6 +63,7 @@ Open in a browser (Chromium resolves *.localhost to this machine by itself):
 ${second === undefined ? "" : `  ${e.pageUrl(second)}\n`}  ${e.pageUrl(first, "/_enrollment/status")}   the worker's status (a page; JSON for curl)
   ${e.controlUrl}/_emulation/map                    the bucket map of the config the worker holds
   ${e.origin.url}/_emulation/events                 events the origin received
+With curl, name the host's address: curl --resolve ${first}:${e.port}:127.0.0.1 ${e.pageUrl(first)}
 
 Behind it:
   config API   ${e.configApi.configUrl}
@@ -75,7 +78,7 @@ Try:
   - press "Send a test event" and look at the events page (subject IDs added by the edge)
   - choose a country:        the buttons on the page, or curl -H 'X-Emulation-Country: DE' with a browser's -A
                              (curl's own User-Agent counts as a crawler: no cookie, no enrollment)
-  - poll the config now:     curl -X POST ${e.controlUrl}/_emulation/poll   (or press Enter here)
+  - poll the config now:     curl -X POST ${e.controlUrl}/_emulation/poll${interactive ? "   (or press Enter here)" : ""}
   - break the config API:    curl -X POST '${e.controlUrl}/_emulation/mode?mode=error500'
                              modes: ${CONFIG_API_MODES.join(", ")}
 The config is polled at start-up and every minute. Ctrl-C stops everything.
@@ -109,7 +112,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => void stop(signal));
 }
 
-if (process.stdin.isTTY) {
+if (interactive) {
   const rl = createInterface({ input: process.stdin, terminal: false });
   rl.on("line", () => {
     e.poll("Enter key").then(

@@ -1,6 +1,7 @@
 import type { ExperimentRules } from "./config-parse.js";
 import type { ExperimentInput } from "./config-schema.js";
 import type { CompiledRule } from "./rule-compile.js";
+import { pageHeaderPair } from "./enrollment-header.js";
 import { selectorFingerprint } from "./subject.js";
 
 /**
@@ -13,8 +14,12 @@ export interface RangeTable {
   readonly lo: Int32Array;
   readonly hi: Int32Array;
   readonly groups: readonly string[];
-  /** `name=group;` per group: the page header and Server-Timing pairs, prebuilt. */
+  /** `name=group;` per group: the Server-Timing pairs, prebuilt. */
   readonly pairs: readonly string[];
+  /** The page-header pair per group: as `pairs`, but "" for the group MediaWiki cannot receive (enrollment-header.ts). */
+  readonly pagePairs: readonly string[];
+  /** Index of the group left out of the page header (contract §4), else -1: what the worker counts. */
+  readonly withheldGroup: number;
   /** `name=group/` per group: the event-intake pair up to the subject ID. */
   readonly eventPrefixes: readonly string[];
 }
@@ -170,6 +175,8 @@ function rangeTable(
     hi: Int32Array.from(ranges, ([, r]) => r[1]),
     groups: ranges.map(([g]) => g),
     pairs: ranges.map(([g]) => `${name}=${g};`),
+    pagePairs: ranges.map(([g]) => pageHeaderPair(name, g)),
+    withheldGroup: ranges.findIndex(([g]) => pageHeaderPair(name, g) === ""),
     eventPrefixes: ranges.map(([g]) => `${name}=${g}/`),
   };
 }

@@ -2,9 +2,9 @@ import * as v from "valibot";
 import { compileConfig, type CompiledConfig, type NamedExperiment } from "./config-compile.js";
 import { ExperimentSchema } from "./config-schema.js";
 import { scanJsonKeys } from "./json-keys.js";
+import { COMMENT_KEY, EXPERIMENT_NAME } from "./contract.js";
 import { CONTEXT_VARIABLES } from "./request-context.js";
 import { compileRule, constantType, type CompiledRule, type ConstantValue } from "./rule-compile.js";
-import { EXPERIMENT_NAME } from "./contract.js";
 
 /**
  * The config boundary: `unknown` (or JSON text) in, a compiled config or every problem
@@ -19,7 +19,12 @@ export interface ConfigIssue {
 
 export type ConfigResult = { ok: true; config: CompiledConfig } | { ok: false; issues: ConfigIssue[] };
 
-/** Parses JSON text: adds document key order and duplicate-key detection to parseConfig. */
+/**
+ * Parses JSON text: adds document key order and duplicate-key detection to parseConfig.
+ * A repeated `_comment` is no error (contract §1: upstream's own test file repeats it at
+ * the root, and its fetcher's JSON parser keeps the last one, as JSON.parse does); every
+ * other repeated key is, with its path.
+ */
 export function parseConfigText(text: string): ConfigResult {
   let value: unknown;
   try {
@@ -28,7 +33,9 @@ export function parseConfigText(text: string): ConfigResult {
     return { ok: false, issues: [{ path: "$", message: `invalid JSON: ${(e as Error).message}` }] };
   }
   const keys = scanJsonKeys(text);
-  const duplicateIssues = keys.duplicates.map((d) => ({ path: formatPath(d.path), message: `duplicate key ${JSON.stringify(d.key)}` }));
+  const duplicateIssues = keys.duplicates
+    .filter((d) => d.key !== COMMENT_KEY)
+    .map((d) => ({ path: formatPath(d.path), message: `duplicate key ${JSON.stringify(d.key)}` }));
   const result = parseConfig(value, keys.topLevelOrder);
   if (duplicateIssues.length === 0) return result;
   return { ok: false, issues: [...duplicateIssues, ...(result.ok ? [] : result.issues)] };
@@ -56,7 +63,7 @@ export function parseConfig(value: unknown, order?: readonly string[]): ConfigRe
     seen.add(name);
     const entry = doc[name];
     const at = formatPath([name]);
-    if (name === "_comment") {
+    if (name === COMMENT_KEY) {
       if (typeof entry !== "string") issues.push({ path: at, message: "must be a string" });
       continue;
     }

@@ -1,11 +1,12 @@
 import * as v from "valibot";
-import { BUCKETS, EXPERIMENT_NAME, GROUP_NAME, HOST_NAME } from "./contract.js";
+import { BUCKETS, COMMENT_KEY, EXPERIMENT_NAME, GROUP_NAME, HOST_NAME } from "./contract.js";
 
 /**
- * The Test Kitchen `authority=varnish` experiment config (DESIGN §1) as valibot schemas:
- * structure, every name pattern and bound. Unknown keys are errors, as upstream. Rules
- * that span fields (start < end, lo <= hi, overlaps, look-alike names) are in
- * config-rules.ts, so each problem is reported with its own path.
+ * The Test Kitchen `authority=varnish` experiment config (contract §1) as valibot schemas:
+ * structure, every name pattern and bound. Unknown keys are errors, as upstream; `_comment`
+ * is allowed wherever upstream allows it. Rules that span fields (start < end, lo <= hi,
+ * overlaps, look-alike names) are in config-parse.ts, so each problem is reported with its
+ * own path.
  */
 
 // UTC, whole seconds, ending in Z.
@@ -26,10 +27,14 @@ const Bucket = v.pipe(
 
 const Range = v.strictTuple([Bucket, Bucket], "must be a [first, last] pair of bucket numbers");
 
+const Comment = v.string("must be a string");
+
 /**
- * An object keyed by names that match `key`, each value checked by `value`. Not v.record:
- * that skips the keys "constructor" and "prototype" (its prototype-pollution guard), which
- * are valid group and host names here, so a group called "prototype" would silently vanish.
+ * An object keyed by names that match `key`, each value checked by `value`; a `_comment`
+ * string beside them is allowed and dropped (contract §1: upstream allows it in `domains`
+ * and in `groups`), so it is never taken for a host or a group. Not v.record: that skips
+ * the keys "constructor" and "prototype" (its prototype-pollution guard), which are valid
+ * group and host names here, so a group called "prototype" would silently vanish.
  */
 function recordOf<TValue extends v.GenericSchema>(key: RegExp, keyMessage: string, value: TValue, notAnObject: string, empty: string) {
   return v.pipe(
@@ -37,7 +42,11 @@ function recordOf<TValue extends v.GenericSchema>(key: RegExp, keyMessage: strin
     v.rawTransform(({ dataset, addIssue }) => {
       const input = dataset.value;
       const out: Record<string, v.InferOutput<TValue>> = {};
-      const names = Object.keys(input);
+      const names = Object.keys(input).filter((name) => name !== COMMENT_KEY);
+      if (Object.hasOwn(input, COMMENT_KEY) && typeof input[COMMENT_KEY] !== "string") {
+        const step = { type: "object", origin: "value", input, key: COMMENT_KEY, value: input[COMMENT_KEY] } as const;
+        addIssue({ message: "must be a string", path: [step] });
+      }
       if (names.length === 0) addIssue({ message: empty });
       for (const name of names) {
         const step = { type: "object", origin: "value", input, key: name, value: input[name] } as const;
@@ -80,7 +89,7 @@ const Allocation = v.strictObject(
   {
     rule: Rule,
     groups: Groups,
-    _comment: v.optional(v.string()),
+    _comment: v.optional(Comment),
   },
   (issue) => objectMessage(issue, "must be an object with a rule and groups"),
 );
@@ -88,6 +97,7 @@ const Allocation = v.strictObject(
 const Domain = v.strictObject(
   {
     unique_domain: v.optional(v.boolean("must be true or false")),
+    _comment: v.optional(Comment),
     groups: Groups,
     allocations: v.optional(
       v.pipe(
@@ -127,7 +137,7 @@ export const ExperimentSchema = v.strictObject(
     end: Timestamp,
     cache_split: v.optional(v.boolean("must be true or false")),
     shared_selector: v.optional(v.pipe(v.string(), v.regex(EXPERIMENT_NAME, `must match ${EXPERIMENT_NAME.source}`))),
-    _comment: v.optional(v.string()),
+    _comment: v.optional(Comment),
     eligibility: v.optional(Rule),
     constants: v.optional(Constants),
     domains: recordOf(HOST_NAME, `host must be lower-case and match ${HOST_NAME.source}`, Domain, "must be an object keyed by host", "needs at least one domain"),

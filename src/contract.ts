@@ -11,6 +11,12 @@ export const EXPERIMENT_NAME = /^[A-Za-z0-9][-_.A-Za-z0-9]{7,62}$/;
 export const GROUP_NAME = /^[A-Za-z0-9][-_.A-Za-z0-9]{0,62}$/;
 /** Host names as keys of `domains` (contract §1). */
 export const HOST_NAME = /^[a-z0-9][-_.a-z0-9]{0,254}$/;
+/**
+ * The comment key, allowed (a string, ignored) at the root, in an experiment, in `domains`,
+ * in a domain and in `groups`, and allowed to repeat (contract §1). No experiment, host or
+ * group name can be spelled like it: all three patterns start with a letter or digit.
+ */
+export const COMMENT_KEY = "_comment";
 
 /** The identity cookie (contract §2); read case-insensitively, always set with this spelling. */
 export const UNIQ_COOKIE = "WMF-Uniq";
@@ -20,6 +26,14 @@ export const COOKIE_LIFETIME_DAYS = 365;
 /** The preview link's query parameter and cookie (contract §10). */
 export const PREVIEW_PARAM = "wmf-preview";
 export const PREVIEW_COOKIE = "WMF-Preview";
+
+/**
+ * The group name MediaWiki cannot receive (contract §4). Its header parser drops falsy
+ * parts, and in PHP the string "0" is falsy, so `exp=0;` loses its group, the pair counts
+ * as malformed and the whole header is voided: one such pair would un-enroll the visitor
+ * from every experiment at the origin. It is the only falsy string a group name can be.
+ */
+export const WITHHELD_GROUP = "0";
 
 /** The enrollment header to the origin (contract §4). */
 export const ENROLLMENTS_HEADER = "X-Experiment-Enrollments";

@@ -1,7 +1,7 @@
 import { botReason, type BotPolicy } from "./bots.js";
 import type { CompiledConfig, HostPlan } from "./config-compile.js";
 import { enroll, type EnrollmentStep, type Enrollments } from "./enroll.js";
-import { encodeAllPairs, encodeEventsHeader, encodePageHeader } from "./enrollment-header.js";
+import { encodeAllPairs, encodeEventsHeader, encodePageHeader, withheldFromPage } from "./enrollment-header.js";
 import type { KeyRing } from "./keyring.js";
 import { previewParam, previewRedirect } from "./preview-link.js";
 import { verifyPreviewToken, type PreviewFailure } from "./preview-token.js";
@@ -109,6 +109,8 @@ export interface Decision {
   readonly previewRejected: PreviewFailure | null;
   /** Experiments forced by a verified preview cookie. */
   readonly forced: number;
+  /** Cache-split enrollments left out of the page header for their group `0` (contract §4). */
+  readonly withheld: number;
 }
 
 const BASE: Decision = Object.freeze({
@@ -127,6 +129,7 @@ const BASE: Decision = Object.freeze({
   previewCookie: null,
   previewRejected: null,
   forced: 0,
+  withheld: 0,
 });
 
 /** Decides one request. Pure apart from `random`; the glue's one failure stage catches what it throws. */
@@ -232,6 +235,7 @@ export function decide(input: DecisionInput): Decision {
     redirect: null,
     ...previewed,
     forced: e.forced,
+    withheld: withheldFromPage(e),
   };
 }
 

@@ -1,5 +1,5 @@
 /**
- * The `Vary` rewrite of DESIGN §5: `X-Experiment-Enrollments` is a token for the edge
+ * The `Vary` rewrite of contract §5: `X-Experiment-Enrollments` is a token for the edge
  * only. It is removed before delivery; the rest stays, comma-space joined.
  */
 

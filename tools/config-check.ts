@@ -1,11 +1,12 @@
 import { writeFile } from "node:fs/promises";
 import type { CompiledConfig } from "../src/config-compile.js";
-import { parseConfigText, type ConfigIssue } from "../src/config-parse.js";
+import type { ConfigIssue } from "../src/config-parse.js";
+import { acceptConfigDocument, type ConfigAcceptance } from "../src/config-source.js";
 import { buildBucketMap, diffBucketMaps, formatDiff, type MapDiff } from "./bucket-map.js";
 import { renderBucketDiffHtml, renderBucketMapHtml, renderIssuesHtml } from "./bucket-map-html.js";
 import { formatInstant, parseAtTime, parseCliArgs } from "./cli-args.js";
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, isEntryPoint, runAsScript, UsageError, type CliIo } from "./cli-io.js";
-import { loadConfigSource } from "./config-source.js";
+import { loadConfigSource, type SourceResult } from "./config-source.js";
 import { formatIssues, formatSummary, summariseConfig, type ConfigSummary } from "./config-summary.js";
 import { checkContext, formatContextCheck, type ContextCheck } from "./context-check.js";
 import { parseContextFlag, type ContextFlag } from "./request-flags.js";
@@ -46,19 +47,23 @@ allocations with their groups).
                   would move to another group or out (reshuffled)
   -h, --help      show this help
 
-Exit codes: 0 valid, 1 invalid config, 2 usage or fetch error.
+Exit codes: 0 valid (warnings included), 1 invalid config, 2 usage or fetch error.
 `;
 
 /** The outcome of checking one document's text. */
 export type CheckResult = { ok: true; summary: ConfigSummary; config: CompiledConfig; context?: ContextCheck } | { ok: false; issues: readonly ConfigIssue[] };
 
-/** Validates config text and, when valid, summarises it at `atMs`. */
+/** Validates config text (under the poller's body rules) and, when valid, summarises it at `atMs`. */
 export function checkConfigText(text: string, atMs: number, context?: ContextFlag): CheckResult {
-  const parsed = parseConfigText(text);
-  if (!parsed.ok) return { ok: false, issues: parsed.issues };
-  const summary = summariseConfig(parsed.config, atMs);
-  const base = { ok: true as const, summary, config: parsed.config };
-  return context === undefined ? base : { ...base, context: checkContext(parsed.config, context, atMs) };
+  return checkResult(acceptConfigDocument(new TextEncoder().encode(text)), atMs, context);
+}
+
+/** A verdict on a document, summarised at `atMs` (and `context`'s rules evaluated) when it was accepted. */
+function checkResult(accepted: SourceResult | ConfigAcceptance, atMs: number, context?: ContextFlag): CheckResult {
+  if (!accepted.ok) return { ok: false, issues: accepted.issues };
+  const summary = summariseConfig(accepted.config, atMs);
+  const base = { ok: true as const, summary, config: accepted.config };
+  return context === undefined ? base : { ...base, context: checkContext(accepted.config, context, atMs) };
 }
 
 /** The `--json` form of a result (stable field names; an operator's scripts read these). */
@@ -132,21 +137,21 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
 
   const loaded = await loadConfigSource(source);
-  if (!loaded.ok) {
+  if (!loaded.ok && loaded.kind !== "invalid") {
     io.err(`config:check: ${loaded.error}\n`);
     if (json) io.out(JSON.stringify({ source, ok: false, error: loaded.error, at: formatInstant(atMs) }, null, 2) + "\n");
     return EXIT_USAGE;
   }
-  const result = checkConfigText(loaded.text, atMs, context);
+  const result = checkResult(loaded, atMs, context);
   // The page goes where the operator's messages go: stdout for text, stderr beside --json.
   const note = (text: string) => (json ? io.err(text) : io.out(text));
 
   let diff: MapDiff | null = null;
   if (result.ok && against !== undefined) {
     const old = await loadConfigSource(against);
-    const oldResult = old.ok ? checkConfigText(old.text, atMs) : null;
-    if (!old.ok || oldResult === null || !oldResult.ok) {
-      const why = !old.ok ? old.error : `${against}: invalid (${oldResult !== null && !oldResult.ok ? oldResult.issues.length : 0} problems), nothing to compare with`;
+    const oldResult = old.ok || old.kind === "invalid" ? checkResult(old, atMs) : null;
+    if (oldResult === null || !oldResult.ok) {
+      const why = oldResult === null && !old.ok ? old.error : `${against}: invalid (${oldResult !== null && !oldResult.ok ? oldResult.issues.length : 0} problems), nothing to compare with`;
       io.err(`config:check: --against ${why}\n`);
       return EXIT_USAGE;
     }

@@ -1,23 +1,39 @@
 import { readFile, stat } from "node:fs/promises";
-import { decodeUtf8, isJsonContentType, readCapped } from "../src/config-source.js";
+import { acceptConfigDocument, acceptConfigResponse, pollRequestHeaders, readCapped, screenConfigResponse, type ConfigAcceptance } from "../src/config-source.js";
 import { MAX_CONFIG_BYTES, MAX_POLL_TIMEOUT_MS } from "../src/contract.js";
+import { WORKER_VERSION } from "../src/version.js";
 
 /**
- * Getting a config document's text the way the worker's poller accepts it (DESIGN §1, §7):
- * for a URL, GET with a 10 s timeout, redirects not followed, status 200, a JSON content
- * type, a body of at most 5 MB of valid UTF-8; for a file, the same size and UTF-8 rules. Anything else is an error the operator sees before
- * publishing, not a config the worker would silently refuse.
+ * Getting a config document the way the worker's poller accepts it (docs/contract.md §1,
+ * §7): the I/O only. For a URL, GET with a 10 s timeout and redirects not followed; for a
+ * file, a read. The verdict (status 200, a JSON content type, at most 5 MB, strict UTF-8,
+ * a valid document) is src/config-source.ts's, the poller's own, so an operator sees here
+ * exactly what the worker would refuse.
  */
 
 export const CONFIG_TIMEOUT_MS = MAX_POLL_TIMEOUT_MS;
 export const CONFIG_MAX_BYTES = MAX_CONFIG_BYTES;
-export { isJsonContentType, readCapped };
 
-export type SourceResult = { ok: true; text: string } | { ok: false; error: string };
+/** `X-Experiment-Config-Poller` of the tools: they poll like the worker, from an operator's machine. */
+export const TOOL_POLLER = "edge-enrollment operator tool";
+
+/**
+ * The acceptance verdict, with `error` naming the source ("GET <url>: …" or "<file>: …").
+ * `kind` "io" is a fetch or read failure (no document to judge).
+ */
+export type SourceResult =
+  | Extract<ConfigAcceptance, { ok: true }>
+  | {
+      readonly ok: false;
+      readonly kind: Extract<ConfigAcceptance, { ok: false }>["kind"] | "io";
+      readonly error: string;
+      readonly issues: Extract<ConfigAcceptance, { ok: false }>["issues"];
+      /** The text of an invalid document, for showing the rule an issue points into. */
+      readonly text?: string;
+    };
 
 export interface SourceOptions {
   readonly timeoutMs?: number;
-  readonly maxBytes?: number;
 }
 
 /** True for `http://` and `https://` sources; everything else is a file path. */
@@ -25,62 +41,53 @@ export function isUrlSource(source: string): boolean {
   return /^https?:\/\//i.test(source);
 }
 
-/** Reads a file or fetches a URL; never throws. */
+/** Reads a file or fetches a URL, and judges it; never throws. */
 export async function loadConfigSource(source: string, options: SourceOptions = {}): Promise<SourceResult> {
-  return isUrlSource(source) ? fetchConfig(source, options) : readConfigFile(source, options);
+  return isUrlSource(source) ? fetchConfig(source, options) : readConfigFile(source);
+}
+
+function named(source: string, verdict: ConfigAcceptance): SourceResult {
+  if (verdict.ok) return verdict;
+  const failed = { ok: false as const, kind: verdict.kind, error: `${source}: ${verdict.reason}`, issues: verdict.issues };
+  return verdict.text === undefined ? failed : { ...failed, text: verdict.text };
+}
+
+function ioError(error: string): SourceResult {
+  return { ok: false, kind: "io", error, issues: [] };
 }
 
 /** Fetches a config URL under the poller's rules. */
 export async function fetchConfig(url: string, options: SourceOptions = {}): Promise<SourceResult> {
   const timeoutMs = options.timeoutMs ?? CONFIG_TIMEOUT_MS;
-  const maxBytes = options.maxBytes ?? CONFIG_MAX_BYTES;
   const signal = AbortSignal.timeout(timeoutMs);
+  const source = `GET ${url}`;
   try {
     // Like the poller: redirects are not followed, so a 3xx is "not 200".
-    const response = await fetch(url, { headers: { accept: "application/json", "user-agent": "edge-enrollment config:check" }, signal, redirect: "manual" });
-    if (response.status !== 200) {
-      await response.body?.cancel();
-      return { ok: false, error: `GET ${url}: status ${response.status}, expected 200` };
-    }
+    const response = await fetch(url, { headers: pollRequestHeaders(WORKER_VERSION, TOOL_POLLER), signal, redirect: "manual" });
     const type = response.headers.get("content-type");
-    if (!isJsonContentType(type)) {
+    const early = screenConfigResponse(response.status, type, response.headers.get("content-length"));
+    if (early !== null) {
       await response.body?.cancel();
-      return { ok: false, error: `GET ${url}: Content-Type ${type === null ? "missing" : JSON.stringify(type)}, expected application/json` };
+      return named(source, early);
     }
-    const declared = Number(response.headers.get("content-length"));
-    if (Number.isFinite(declared) && declared > maxBytes) {
-      await response.body?.cancel();
-      return { ok: false, error: `GET ${url}: body is ${declared} bytes, over the ${sizeLabel(maxBytes)} cap` };
-    }
-    const body = await readCapped(response.body, maxBytes);
-    if (body === null) return { ok: false, error: `GET ${url}: body is over the ${sizeLabel(maxBytes)} cap` };
-    const text = decodeUtf8(body);
-    if (text === null) return { ok: false, error: `GET ${url}: body is not valid UTF-8` };
-    return { ok: true, text };
+    return named(source, acceptConfigResponse(response.status, type, await readCapped(response.body)));
   } catch (e) {
-    if (signal.aborted) return { ok: false, error: `GET ${url}: no complete answer within ${timeoutMs / 1000} s` };
-    return { ok: false, error: `GET ${url}: ${networkMessage(e)}` };
+    if (signal.aborted) return ioError(`${source}: no complete answer within ${timeoutMs / 1000} s`);
+    return ioError(`${source}: ${networkMessage(e)}`);
   }
 }
 
-/** Reads a config file under the same size cap. */
-export async function readConfigFile(path: string, options: SourceOptions = {}): Promise<SourceResult> {
-  const maxBytes = options.maxBytes ?? CONFIG_MAX_BYTES;
+/** Reads a config file under the same body rules (size, UTF-8, validation). */
+export async function readConfigFile(path: string): Promise<SourceResult> {
   try {
     const info = await stat(path);
-    if (!info.isFile()) return { ok: false, error: `${path}: not a file` };
-    if (info.size > maxBytes) return { ok: false, error: `${path}: ${info.size} bytes, over the ${sizeLabel(maxBytes)} cap the worker enforces` };
-    const text = decodeUtf8(await readFile(path));
-    if (text === null) return { ok: false, error: `${path}: not valid UTF-8` };
-    return { ok: true, text };
+    if (!info.isFile()) return ioError(`${path}: not a file`);
+    // Over the cap: not read at all (acceptConfigDocument says why, in the poller's words).
+    return named(path, acceptConfigDocument(info.size > CONFIG_MAX_BYTES ? null : await readFile(path)));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return { ok: false, error: `${path}: ${code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (e as Error).message}` };
+    return ioError(`${path}: ${code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (e as Error).message}`);
   }
-}
-
-function sizeLabel(bytes: number): string {
-  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MB` : `${bytes}-byte`;
 }
 
 // undici says "fetch failed" and hides the useful part in `cause`.

@@ -1,6 +1,6 @@
 import { slotOf, type CompiledConfig, type CompiledExperiment, type NamedExperiment, type RangeTable } from "../src/config-compile.js";
 import { formatPath, type ConfigIssue } from "../src/config-parse.js";
-import { BUCKETS } from "../src/contract.js";
+import { BUCKETS, ENROLLMENTS_HEADER, WITHHELD_GROUP } from "../src/contract.js";
 import { MAX_LIVE_EXPERIMENTS } from "../src/enroll.js";
 import { formatInstant } from "./cli-args.js";
 
@@ -87,7 +87,11 @@ export function summariseConfig(config: CompiledConfig, atMs: number): ConfigSum
   const byName = new Map<string, NamedExperiment>(config.experiments.map((e) => [e.name, e]));
   const hosts: HostSummary[] = [];
   const warnings: string[] = [];
+  const withheldOn = new Map<string, string[]>();
   for (const plan of config.hosts.values()) {
+    for (const exp of plan.experiments) {
+      if (exp.cacheSplit && exp.groups.includes(WITHHELD_GROUP)) withheldOn.set(exp.name, [...(withheldOn.get(exp.name) ?? []), plan.host]);
+    }
     const experiments = plan.experiments.map((exp): ExperimentSummary => {
       const named = byName.get(exp.name)!;
       const groups = groupSummaries(exp);
@@ -119,6 +123,13 @@ export function summariseConfig(config: CompiledConfig, atMs: number): ConfigSum
       warnings.push(`${plan.host}: ${live} experiments live at once; the worker evaluates only the first ${MAX_LIVE_EXPERIMENTS} and skips the rest`);
     }
     hosts.push({ host: plan.host, live, experiments });
+  }
+  for (const [name, on] of withheldOn) {
+    warnings.push(
+      `${name}: a group named "${WITHHELD_GROUP}" (on ${on.join(", ")}): MediaWiki's parser drops it and then ignores the whole ` +
+        `${ENROLLMENTS_HEADER} header, so the worker leaves that pair out of the header (Server-Timing and the event intake keep it; ` +
+        `the origin renders the default for it); rename the group to keep it valid everywhere`,
+    );
   }
   return { at: formatInstant(atMs), experiments: config.experiments.length, hosts, warnings };
 }

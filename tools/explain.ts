@@ -1,5 +1,4 @@
 import { DEFAULT_CONFIG_URL } from "../src/contract.js";
-import { parseConfigText } from "../src/config-parse.js";
 import type { BotPolicy } from "../src/bots.js";
 import { normaliseHost } from "../src/host.js";
 import { DEFAULT_SESSION_COOKIE_PATTERN } from "../src/request-context.js";
@@ -159,11 +158,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     const ring = await loadKeyRing(args.keysFile, io.env);
     if (ring.usesDevelopmentKey) io.err("explain: note: the key ring holds the development key; production cookies will not verify under it\n");
 
-    const loaded = await loadConfigSource(args.config);
-    if (!loaded.ok) throw new UsageError(loaded.error);
-    const parsed = parseConfigText(loaded.text);
+    const parsed = await loadConfigSource(args.config);
+    if (!parsed.ok && parsed.kind !== "invalid") throw new UsageError(parsed.error);
     if (!parsed.ok) {
-      io.err(formatIssues(parsed.issues, args.config, loaded.text));
+      io.err(formatIssues(parsed.issues, args.config, parsed.text));
       if (args.json) io.out(JSON.stringify({ ok: false, config: args.config, configIssues: parsed.issues }, null, 2) + "\n");
       return EXIT_INVALID;
     }

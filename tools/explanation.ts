@@ -120,7 +120,8 @@ export interface Explanation {
   readonly notLive: readonly OtherExperimentReport[];
   /** Rule results that differ at the event intake (its path is the events path). */
   readonly eventsDiffer: readonly string[];
-  readonly page: HeaderReport;
+  /** `withheld`: cache-split pairs left out because their group is "0" (contract §4). */
+  readonly page: HeaderReport & { readonly withheld: number };
   readonly events: HeaderReport & { readonly path: string; readonly edge204: boolean };
   readonly serverTiming: HeaderReport;
   readonly setCookie: HeaderReport;
@@ -351,7 +352,7 @@ function pageHeaders(d: Decision, freshId: boolean): Pick<Explanation, "page" | 
     note: d.setCookie !== null ? "a fresh WMF-Uniq" : d.outcome.startsWith("bot:") ? "a bot: no Set-Cookie" : "the cookie verifies: no Set-Cookie",
   };
   const none = (page: string, timing: string) => ({
-    page: { name: ENROLLMENTS_HEADER, value: null, note: page },
+    page: { name: ENROLLMENTS_HEADER, value: null, note: page, withheld: 0 },
     serverTiming: { name: "Server-Timing", value: null, note: timing },
     setCookie,
   });
@@ -365,7 +366,8 @@ function pageHeaders(d: Decision, freshId: boolean): Pick<Explanation, "page" | 
     page: {
       name: ENROLLMENTS_HEADER,
       value: d.enrollments === "" ? null : d.enrollments,
-      note: d.enrollments === "" ? "not enrolled in any cache-split experiment: no header" : "cache-split experiments only",
+      note: pageNote(d.enrollments, d.withheld),
+      withheld: d.withheld,
     },
     serverTiming: {
       name: "Server-Timing",
@@ -387,6 +389,11 @@ function eventsHeader(d: Decision, path: string): Explanation["events"] {
     return { name: ENROLLMENTS_HEADER, value: null, path, edge204: true, note: `${EDGE_204[d.outcome] ?? d.outcome}: 204 at the edge, origin not called` };
   }
   return { name: ENROLLMENTS_HEADER, value: d.enrollments, path, edge204: false, note: "every enrolled experiment, with subject IDs" };
+}
+
+function pageNote(page: string, withheld: number): string {
+  const left = withheld === 0 ? "" : `; ${withheld === 1 ? "a pair" : `${withheld} pairs`} with group "0" left out (MediaWiki would drop the whole header)`;
+  return (page === "" ? "not enrolled in any cache-split experiment: no header" : "cache-split experiments only") + left;
 }
 
 /** The human-readable report. */

@@ -4,6 +4,9 @@ import { counters } from "./counters.js";
 import { log } from "./log.js";
 
 /**
+ * The config's KV I/O and its per-isolate memo: the one place that reads and writes the
+ * config keys and decides which compiled config this isolate's requests see.
+ *
  * KV layout, version 1 (everything persisted is versioned in its key):
  *   config/v1/version   the accepted document's version (hex SHA-256 of its text)
  *   config/v1/document  the accepted document's text, metadata { version, acceptedAt }
@@ -33,6 +36,8 @@ export interface ConfigView {
 }
 
 interface MemoState {
+  /** Bumped whenever a config is installed, so a KV refresh that started earlier cannot overwrite a newer one. */
+  generation: number;
   config: CompiledConfig | null;
   version: string | null;
   acceptedAt: number | null;
@@ -51,6 +56,7 @@ export const COLD_LOAD_TIMEOUT_MS = 250;
 export const REFRESH_TIMEOUT_MS = 2_000;
 
 const EMPTY: MemoState = {
+  generation: 0,
   config: null,
   version: null,
   acceptedAt: null,
@@ -71,9 +77,11 @@ export function memoState(): Readonly<MemoState> {
 
 /**
  * The per-isolate config memo. KV is never read per request: a refresh runs at most every
- * `refreshMs`, in the background (waitUntil) once something is loaded. Only a cold isolate
- * waits, and at most COLD_LOAD_TIMEOUT_MS; past that it serves un-enrolled. An unchanged
- * version is never re-parsed.
+ * `refreshMs`, in the background (waitUntil) once something is loaded, so the request that
+ * finds the memo due (an isolate idle past its refresh period included) is still served
+ * from the config it holds, and the next one sees what the refresh found. Only a cold
+ * isolate waits, and at most COLD_LOAD_TIMEOUT_MS; past that it serves un-enrolled. An
+ * unchanged version is never re-parsed.
  */
 export async function getConfigView(
   kv: KVNamespace,
@@ -104,7 +112,41 @@ export async function getConfigView(
   return state;
 }
 
+/**
+ * Stores a document the poller accepted: the document (with its metadata) first, then the
+ * version pointer, so a reader that sees the new version finds its document.
+ */
+export async function storeAcceptedDocument(kv: KVNamespace, text: string, metadata: DocumentMetadata): Promise<void> {
+  await kv.put(KV_KEYS.document, text, { metadata });
+  await kv.put(KV_KEYS.version, metadata.version);
+}
+
+/**
+ * Installs a config this isolate has just accepted itself (the scheduled poll), so its
+ * next request uses it, without waiting for a refresh or re-reading and re-parsing KV
+ * (contract §1, "How a new config reaches requests"). Other isolates pick it up from KV at
+ * their next refresh.
+ */
+export function adoptConfig(config: CompiledConfig, metadata: DocumentMetadata, now: number): void {
+  if (state.version === metadata.version) return;
+  install(config, metadata.version, metadata.acceptedAt, now);
+  // A cold isolate now has a config: its first request need not wait for KV.
+  state.attempted = true;
+}
+
+function install(config: CompiledConfig, version: string, acceptedAt: number | null, now: number): void {
+  state.generation++;
+  state.config = config;
+  state.version = version;
+  state.acceptedAt = acceptedAt;
+  state.loadedAt = now;
+  state.lastError = null;
+  counters.config.loads++;
+  log("info", "config.loaded", { version, experiments: config.experiments.length, hosts: config.hosts.size });
+}
+
 async function refresh(kv: KVNamespace, now: number): Promise<void> {
+  const generation = state.generation;
   try {
     const [version, kill] = await bounded(Promise.all([kv.get(KV_KEYS.version), kv.get(KV_KEYS.killSwitch)]));
     state.killed = kill === "on";
@@ -114,20 +156,21 @@ async function refresh(kv: KVNamespace, now: number): Promise<void> {
     }
     const doc = await bounded(kv.getWithMetadata<DocumentMetadata>(KV_KEYS.document, "text"));
     if (doc.value === null) throw new Error("config/v1/version is set but the document is missing");
+    // Under KV's eventual consistency the document may be newer or older than the pointer;
+    // its own metadata says which version it really is. Never step back to an older
+    // acceptance than the one installed (this isolate's own poll may have installed a newer
+    // one while KV here still shows the previous).
+    const acceptedAt = doc.metadata?.acceptedAt ?? null;
+    if (state.generation !== generation || (acceptedAt !== null && state.acceptedAt !== null && acceptedAt < state.acceptedAt)) {
+      state.lastError = null;
+      return;
+    }
     const parsed = parseConfigText(doc.value);
     if (!parsed.ok) {
       counters.config.rejected++;
       throw new Error(`stored config fails validation: ${parsed.issues[0]?.path} ${parsed.issues[0]?.message}`);
     }
-    state.config = parsed.config;
-    // Under KV's eventual consistency the document may be newer or older than the pointer;
-    // its own metadata says which version it really is.
-    state.version = doc.metadata?.version ?? version;
-    state.acceptedAt = doc.metadata?.acceptedAt ?? null;
-    state.loadedAt = now;
-    state.lastError = null;
-    counters.config.loads++;
-    log("info", "config.loaded", { version: state.version, experiments: parsed.config.experiments.length, hosts: parsed.config.hosts.size });
+    install(parsed.config, doc.metadata?.version ?? version, acceptedAt, now);
   } catch (e) {
     counters.config.loadFailures++;
     state.lastError = (e as Error).message;

@@ -18,6 +18,8 @@ export const counters = {
   /** contract §10: links followed (302), requests with forced groups, tokens or cookies refused by reason. */
   previews: { redirects: 0, forcedRequests: 0, rejected: { length: 0, encoding: 0, version: 0, "unknown-tag": 0, "bad-mac": 0, malformed: 0, expired: 0, "too-long-lived": 0, "other-host": 0 } satisfies Record<PreviewFailure, number> },
   spoofedHeaderRemoved: 0,
+  /** Pairs left out of the page header because their group is "0", which MediaWiki cannot receive (contract §4). */
+  withheldGroupZero: 0,
   tooManyExperiments: 0,
   events: { forwarded: 0, noCookie: 0, noExperiments: 0, notEnrolled: 0 },
   /** Split cache: hit, miss (looked up, not found), pass (hit-for-pass: lookup skipped), stored. */
@@ -37,6 +39,7 @@ export function countDecision(d: Decision, host: string, nowMs: number, version:
   if (d.minted !== null) counters.minted[d.minted]++;
   if (d.previewRejected !== null) counters.previews.rejected[d.previewRejected]++;
   if (d.forced > 0) counters.previews.forcedRequests++;
+  counters.withheldGroupZero += d.withheld;
   if (d.skipped > 0) {
     counters.tooManyExperiments++;
     logOnce(`too-many:${host}`, nowMs, "warn", "enrollment.too_many_experiments", { host, skipped: d.skipped, version });

@@ -1,19 +1,23 @@
-import { parseConfigText } from "../src/config-parse.js";
-import { decodeUtf8, isJsonContentType, readCapped } from "../src/config-source.js";
-import { KV_KEYS, type DocumentMetadata } from "./config-store.js";
+import { acceptConfigResponse, pollRequestHeaders, readCapped, screenConfigResponse, type ConfigRefusal } from "../src/config-source.js";
+import { WORKER_VERSION } from "../src/version.js";
+import { adoptConfig, KV_KEYS, storeAcceptedDocument, type DocumentMetadata } from "./config-store.js";
 import { counters } from "./counters.js";
 import { log } from "./log.js";
 import { recordPoll } from "./metrics.js";
 import type { Settings } from "./settings.js";
-import { WORKER_VERSION } from "./version.js";
-import { MAX_CONFIG_BYTES } from "../src/contract.js";
 
 /**
- * The scheduled config poller (cron, every minute). It accepts a document only if it is a
- * 200 with a JSON content type, at most 5 MB, valid UTF-8 and passes parseConfigText; any
- * other outcome keeps the last good config and is recorded. It never throws.
+ * The scheduled config poller (cron, every minute). It accepts a document under the rules
+ * of src/config-source.ts (the same as the tools'); any other outcome keeps the last good
+ * config and is recorded. An accepted new version is stored in KV and installed in this
+ * isolate's memo at once. It never throws.
  */
 
+/**
+ * `X-Experiment-Config-Poller` (contract §1): upstream's fetchers send their host name; a
+ * Worker has none, and every isolate of a deployment polls as one, so it names the kind.
+ */
+export const POLLER = "edge-enrollment worker (scheduled poll)";
 
 export type PollOutcome = "updated" | "unchanged" | "not-modified" | "rejected" | "failed";
 
@@ -84,20 +88,16 @@ async function fetchAndStore(
   etag: string | null,
   started: number,
 ): Promise<Omit<PollStatus, "durationMs" | "at" | "lastSuccessAt" | "consecutiveFailures" | "v">> {
-  const headers: Record<string, string> = {
-    "User-Agent": `edge-enrollment/${WORKER_VERSION} (config poller; +https://github.com/wikimedia)`,
-    "X-Experiment-Config-Poller": `edge-enrollment/${WORKER_VERSION}`,
-    Accept: "application/json",
-  };
+  const headers = pollRequestHeaders(WORKER_VERSION, POLLER);
   // Only ask for a 304 when we hold the document the ETag describes.
   if (etag !== null && currentVersion !== null) headers["If-None-Match"] = etag;
-  const reject = (reason: string, httpStatus: number | null, issues?: string[]) => ({
+  const reject = (refusal: ConfigRefusal, httpStatus: number | null) => ({
     outcome: "rejected" as const,
-    reason,
+    reason: refusal.reason,
     httpStatus,
     version: currentVersion,
     etag,
-    ...(issues ? { issues } : {}),
+    ...(refusal.kind === "invalid" ? { issues: refusal.issues.slice(0, 20).map((i) => `${i.path}: ${i.message}`) } : {}),
   });
 
   let response: Response;
@@ -112,41 +112,32 @@ async function fetchAndStore(
     await response.body?.cancel();
     return { outcome: "not-modified", reason: null, httpStatus: 304, version: currentVersion, etag };
   }
-  if (response.status !== 200) {
-    await response.body?.cancel();
-    return reject(`HTTP ${response.status}`, response.status);
-  }
   const type = response.headers.get("content-type");
-  if (!isJsonContentType(type)) {
+  const early = screenConfigResponse(response.status, type, response.headers.get("content-length"));
+  if (early !== null) {
     await response.body?.cancel();
-    return reject(`content type ${JSON.stringify(type)} is not application/json; charset=utf-8`, 200);
+    return reject(early, response.status);
   }
-  let text: string | null;
+  let body: Uint8Array | null;
   try {
-    const declared = Number(response.headers.get("content-length"));
-    if (Number.isFinite(declared) && declared > MAX_CONFIG_BYTES) {
-      await response.body?.cancel();
-      return reject(`body larger than ${MAX_CONFIG_BYTES} bytes (Content-Length)`, 200);
-    }
-    const body = await readCapped(response.body, MAX_CONFIG_BYTES);
-    if (body === null) return reject(`body larger than ${MAX_CONFIG_BYTES} bytes`, 200);
-    text = decodeUtf8(body);
-    if (text === null) return reject("unreadable body: not valid UTF-8", 200);
+    body = await readCapped(response.body);
   } catch (e) {
     if (timedOut(e)) return { outcome: "failed", reason: `timeout after ${timeoutMs} ms (reading body)`, httpStatus: 200, version: currentVersion, etag };
-    return reject(`unreadable body: ${(e as Error).message}`, 200);
+    return { outcome: "failed", reason: `unreadable body: ${(e as Error).message}`, httpStatus: 200, version: currentVersion, etag };
   }
-  const parsed = parseConfigText(text);
-  if (!parsed.ok) {
-    const issues = parsed.issues.slice(0, 20).map((i) => `${i.path}: ${i.message}`);
-    return reject(`config failed validation (${parsed.issues.length} problem${parsed.issues.length === 1 ? "" : "s"})`, 200, issues);
-  }
+  const accepted = acceptConfigResponse(response.status, type, body);
+  if (!accepted.ok) return reject(accepted, 200);
   const newEtag = response.headers.get("etag");
-  const version = await sha256Hex(text);
-  if (version === currentVersion) return { outcome: "unchanged", reason: null, httpStatus: 200, version, etag: newEtag };
+  const version = await sha256Hex(accepted.text);
   const metadata: DocumentMetadata = { version, acceptedAt: started };
-  await deps.kv.put(KV_KEYS.document, text, { metadata });
-  await deps.kv.put(KV_KEYS.version, version);
+  if (version === currentVersion) {
+    // KV already has it; this isolate may not (a cold one): install what was just parsed.
+    adoptConfig(accepted.config, metadata, deps.now());
+    return { outcome: "unchanged", reason: null, httpStatus: 200, version, etag: newEtag };
+  }
+  await storeAcceptedDocument(deps.kv, accepted.text, metadata);
+  // This isolate's next request uses it (contract §1); other isolates read KV at their next refresh.
+  adoptConfig(accepted.config, metadata, deps.now());
   return { outcome: "updated", reason: null, httpStatus: 200, version, etag: newEtag };
 }
 

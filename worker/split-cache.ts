@@ -2,7 +2,7 @@ import { encodeBase64url } from "../src/base64url.js";
 import { sipHash128 } from "../src/siphash.js";
 
 /**
- * The enrollment-aware cache (DESIGN §5). Cloudflare's cache keys on the URL and ignores
+ * The enrollment-aware cache (contract §5). Cloudflare's cache keys on the URL and ignores
  * `Vary`, so on hosts with live experiments the worker keeps responses in the Cache API
  * itself and honours `Vary` the way an HTTP cache (and the Varnish it replaces) does:
  * a response that varies on `X-Experiment-Enrollments` is kept per enrollment string

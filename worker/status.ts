@@ -9,7 +9,7 @@ import { counters } from "./counters.js";
 import type { Env } from "./env.js";
 import type { PollStatus } from "./poller.js";
 import { getSettings } from "./settings.js";
-import { WORKER_VERSION } from "./version.js";
+import { WORKER_VERSION } from "../src/version.js";
 
 /**
  * `GET /_enrollment/status`: what an operator needs at 3 a.m. — is a config loaded, how

@@ -5,7 +5,7 @@ import { botReason } from "../../src/bots.js";
 import { decide, type DecisionInput } from "../../src/decision.js";
 import { enroll } from "../../src/enroll.js";
 import { registrableDomain } from "../../src/host.js";
-import { encodeAllPairs, encodeEventsHeader, encodePageHeader } from "../../src/enrollment-header.js";
+import { encodeAllPairs, encodeEventsHeader, encodePageHeader, withheldFromPage } from "../../src/enrollment-header.js";
 import { serverTimingEntry } from "../../src/server-timing.js";
 import { DEFAULT_SESSION_COOKIE_PATTERN } from "../../src/request-context.js";
 import { mintToken, verifyToken } from "../../src/token.js";
@@ -127,6 +127,8 @@ export function coreCases(): CoreCase[] {
     const e = enroll(v.identity, BENCH_HOST, now, config);
     const withSubjects = enroll(v.identity, BENCH_HOST, now, config, true);
     cases.push({ name: `encodePageHeader, ${n} enrollments`, group: "codec", experiments: n, run: () => encodePageHeader(e) });
+    // The group-0 count the worker takes per page request: one look per enrollment.
+    cases.push({ name: `withheldFromPage, ${n} enrollments`, group: "codec", experiments: n, run: () => withheldFromPage(e) });
     cases.push({ name: `encodeEventsHeader, ${n} enrollments`, group: "codec", experiments: n, run: () => encodeEventsHeader(withSubjects) });
     const pairs = encodeAllPairs(e);
     cases.push({ name: `serverTimingEntry, ${n} enrollments`, group: "codec", experiments: n, run: () => serverTimingEntry(pairs) });

@@ -3,6 +3,7 @@ import { asBrowser } from "./browser-ua.js";
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { DEV_KEYS } from "../fixtures/config.js";
+import { RuntimeLog } from "./runtime-log.js";
 import { startStub, type StubHandler, type StubServer } from "./stub-server.js";
 
 /**
@@ -12,7 +13,10 @@ import { startStub, type StubHandler, type StubServer } from "./stub-server.js";
  * - KV: every method of the `CONFIG` binding is a proxy over the real Miniflare KV that
  *   can throw, answer late, or never answer, per operation kind (reads / writes).
  * - `crypto.getRandomValues` can throw (so minting a cookie throws inside enrollment).
- * - Every console line the worker writes is captured, so tests can count log lines.
+ *
+ * What the worker logs is captured from workerd's output, not printed (`log`, see
+ * runtime-log.ts): a test takes the error lines it provokes, and dispose() fails when an
+ * error line was left untaken.
  *
  * The fault mode is set through a wrapper-only route (`POST /__fault-harness/faults`, any
  * host); nothing of it reaches the worker. The wrapper calls the real worker's `fetch` and
@@ -44,13 +48,6 @@ export interface FaultMode {
 
 export const NO_FAULTS: FaultMode = { kvRead: "ok", kvReadDelayMs: 0, kvWrite: "ok", kvWriteDelayMs: 0, randomThrows: false, randomSeed: null };
 
-/** One console line the worker wrote (parsed when it is JSON). */
-export interface LogLine {
-  readonly level: "log" | "warn" | "error" | "info" | "debug";
-  readonly text: string;
-  readonly json: Record<string, unknown> | null;
-}
-
 export interface FaultStats {
   kvReads: number;
   kvWrites: number;
@@ -66,16 +63,6 @@ import worker from "./worker.js";
 const NO_FAULTS = ${JSON.stringify(NO_FAULTS)};
 let mode = { ...NO_FAULTS };
 const stats = { kvReads: 0, kvWrites: 0, kvFaults: 0, randomFaults: 0 };
-const logs = [];
-
-// Capture what the worker logs (and still print it).
-for (const level of ["log", "warn", "error", "info", "debug"]) {
-  const original = console[level].bind(console);
-  console[level] = (...args) => {
-    if (logs.length < 5000) logs.push({ level, text: args.map((a) => (typeof a === "string" ? a : String(a))).join(" ") });
-    original(...args);
-  };
-}
 
 // crypto.getRandomValues, failing on demand.
 const realRandom = crypto.getRandomValues.bind(crypto);
@@ -160,11 +147,6 @@ export default {
         return json({ mode });
       }
       if (what === "faults") return json({ mode, stats });
-      if (what === "logs" && request.method === "DELETE") {
-        logs.length = 0;
-        return json({ ok: true });
-      }
-      if (what === "logs") return json(logs);
       return json({ error: "unknown harness route" }, 404);
     }
     return worker.fetch(request, envFor(env), ctx);
@@ -194,8 +176,8 @@ export interface WrappedWorker {
   kv(): Promise<KvLike>;
   setFaults(mode: Partial<FaultMode>): Promise<void>;
   faultStats(): Promise<FaultStats>;
-  logs(): Promise<LogLine[]>;
-  clearLogs(): Promise<void>;
+  /** The worker's log lines; take the errors a test provokes. */
+  readonly log: RuntimeLog;
   /** GET /_enrollment/status through the worker. */
   status(host?: string): Promise<any>;
   dispose(): Promise<void>;
@@ -211,7 +193,9 @@ export interface KvLike {
 /** Starts dist/worker.js behind the fault wrapper, with a real port. */
 export async function startWrappedWorker(bindings: Record<string, string>): Promise<WrappedWorker> {
   const workerText = readFileSync(new URL("../../dist/worker.js", import.meta.url), "utf8");
+  const log = new RuntimeLog();
   const mf = new Miniflare({
+    handleRuntimeStdio: log.handleRuntimeStdio,
     modules: [
       { type: "ESModule", path: "wrapper.js", contents: WRAPPER },
       { type: "ESModule", path: "worker.js", contents: workerText },
@@ -247,34 +231,19 @@ export async function startWrappedWorker(bindings: Record<string, string>): Prom
     async faultStats() {
       return ((await harness("faults")) as { stats: FaultStats }).stats;
     },
-    async logs() {
-      const lines = (await harness("logs")) as { level: LogLine["level"]; text: string }[];
-      return lines.map((l) => {
-        let json: Record<string, unknown> | null = null;
-        try {
-          const v: unknown = JSON.parse(l.text);
-          if (typeof v === "object" && v !== null && !Array.isArray(v)) json = v as Record<string, unknown>;
-        } catch {
-          // not a structured line
-        }
-        return { ...l, json };
-      });
-    },
-    async clearLogs() {
-      await harness("logs", { method: "DELETE" });
-    },
+
     async status(host = "en.wikipedia.org") {
       const res = await dispatch(`https://${host}/_enrollment/status`);
       if (res.status !== 200) throw new Error(`status endpoint answered ${res.status}`);
       return res.json();
     },
-    dispose: () => mf.dispose(),
+    log,
+    async dispose() {
+      await mf.dispose();
+      await log.settled();
+      log.assertClean();
+    },
   };
-}
-
-/** Events (the `event` field of structured lines) the worker logged, in order. */
-export function loggedEvents(lines: readonly LogLine[]): string[] {
-  return lines.flatMap((l) => (l.json && typeof l.json.event === "string" ? [l.json.event] : []));
 }
 
 /** One raw request over a fresh connection; resolves when the server closes or after `timeoutMs`. */

@@ -1,13 +1,18 @@
-import { Miniflare } from "miniflare";
+import { Miniflare, type MiniflareOptions } from "miniflare";
 import { asBrowser } from "./browser-ua.js";
 import { DEV_KEYS } from "../fixtures/config.js";
+import { RuntimeLog } from "./runtime-log.js";
 
 /**
  * The built bundle (dist/worker.js, as deployed) inside workerd via Miniflare, with real
- * KV and Cache API. Outbound HTTP goes to real stub servers on 127.0.0.1.
+ * KV and Cache API. Outbound HTTP goes to real stub servers on 127.0.0.1. What the worker
+ * logs is captured, not printed (`log`); dispose() fails when an error line was left
+ * untaken (runtime-log.ts).
  */
 export interface Harness {
   readonly mf: Miniflare;
+  /** The worker's log lines; take the errors a test provokes. */
+  readonly log: RuntimeLog;
   fetch(url: string, init?: RequestInit): Promise<Response>;
   /** Runs the scheduled handler (the config poll) and waits for it. */
   poll(): Promise<void>;
@@ -24,8 +29,12 @@ export interface KVNamespaceLike {
   delete(key: string): Promise<void>;
 }
 
-export async function startWorker(bindings: Record<string, string>): Promise<Harness> {
+/** Starts dist/worker.js; `extra` adds Miniflare options (e.g. an Analytics Engine dataset). */
+export async function startWorker(bindings: Record<string, string>, extra: Partial<MiniflareOptions> = {}): Promise<Harness> {
+  const log = new RuntimeLog();
   const mf = new Miniflare({
+    ...(extra as object),
+    handleRuntimeStdio: log.handleRuntimeStdio,
     modules: true,
     scriptPath: "dist/worker.js",
     compatibilityDate: "2026-04-26",
@@ -35,13 +44,18 @@ export async function startWorker(bindings: Record<string, string>): Promise<Har
   await mf.ready;
   return {
     mf,
+    log,
     fetch: (url, init) => mf.dispatchFetch(url, { redirect: "manual", ...(asBrowser(init) as object) }) as unknown as Promise<Response>,
     async poll() {
       const worker = await mf.getWorker();
       await worker.scheduled({ cron: "* * * * *" });
     },
     kv: async () => (await mf.getKVNamespace("CONFIG")) as unknown as KVNamespaceLike,
-    dispose: () => mf.dispose(),
+    async dispose() {
+      await mf.dispose();
+      await log.settled();
+      log.assertClean();
+    },
   };
 }
 

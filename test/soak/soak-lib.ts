@@ -10,6 +10,7 @@ import { parseKeyRing, type KeyRing } from "../../src/keyring.js";
 import { verifyToken } from "../../src/token.js";
 import { expectedHeaders } from "../helpers/expect-enrollment.js";
 import { DEV_KEYS } from "../fixtures/config.js";
+import { RuntimeLog } from "../helpers/runtime-log.js";
 
 /**
  * A bounded soak of the built worker (dist/worker.js in workerd via Miniflare, real KV and
@@ -255,7 +256,10 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakS
 
   // --- the worker --------------------------------------------------------------------
   const before = childPids("workerd");
+  // The worker's log is captured; an error line it writes during the soak is a violation.
+  const workerLog = new RuntimeLog();
   const mf = new Miniflare({
+    handleRuntimeStdio: workerLog.handleRuntimeStdio,
     modules: true,
     scriptPath: new URL("../../dist/worker.js", import.meta.url).pathname,
     compatibilityDate: "2026-04-26",
@@ -498,6 +502,8 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakS
 
   agent.destroy();
   await mf.dispose();
+  await workerLog.settled();
+  for (const line of workerLog.unexpected()) violate("worker-error", line.text.slice(0, 300));
   await new Promise<void>((r) => origin.close(() => r()));
   await new Promise<void>((r) => configServer.close(() => r()));
 

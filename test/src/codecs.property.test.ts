@@ -4,7 +4,7 @@ import { decodeBase64url, encodeBase64url } from "../../src/base64url.js";
 import { slotOf, type CompiledConfig } from "../../src/config-compile.js";
 import { parseConfig } from "../../src/config-parse.js";
 import { enroll } from "../../src/enroll.js";
-import { decodeEnrollmentHeader, encodeAllPairs, encodeEventsHeader, encodePageHeader } from "../../src/enrollment-header.js";
+import { decodeEnrollmentHeader, encodeAllPairs, encodeEventsHeader, encodePageHeader, withheldFromPage } from "../../src/enrollment-header.js";
 import { normaliseHost } from "../../src/host.js";
 import { parseKeyRing } from "../../src/keyring.js";
 import { appendServerTiming, serverTimingEntry } from "../../src/server-timing.js";
@@ -15,7 +15,7 @@ import { DEV_KEYS } from "../fixtures/config.js";
 import { GEN_NOW, validConfigArb } from "../helpers/config-arbitrary.js";
 
 /**
- * Properties of the wire codecs (DESIGN §4, §5): whatever a valid config and any visitor
+ * Properties of the wire codecs (contract §4, §5): whatever a valid config and any visitor
  * produce parses under the wiki's all-or-nothing rules; the Vary rewrite is total and only
  * ever removes our token; base64url round-trips and has one spelling per byte string.
  */
@@ -80,11 +80,13 @@ describe("enrollment header codecs", () => {
       fc.property(caseArb, ({ config, host, identity, now }) => {
         const e = enroll(identity, host, now, config);
         const all = encodeAllPairs(e);
-        const allPairs = decodeEnrollmentHeader(all);
+        const allPairs = decodeEnrollmentHeader(all, "sdk");
         expect(allPairs, all).not.toBeNull();
         const pagePairs = decodeEnrollmentHeader(encodePageHeader(e))!;
-        const splitOnly = allPairs!.filter((p) => liveOnHost(config, host, now).find((x) => x.name === p.experiment)!.cacheSplit);
+        // Group "0" is left out of the page header only (MediaWiki cannot receive it, contract §4).
+        const splitOnly = allPairs!.filter((p) => liveOnHost(config, host, now).find((x) => x.name === p.experiment)!.cacheSplit && p.group !== "0");
         expect(splitOnly).toEqual(pagePairs);
+        expect(withheldFromPage(e)).toBe(allPairs!.filter((p) => liveOnHost(config, host, now).find((x) => x.name === p.experiment)!.cacheSplit).length - pagePairs.length);
         // The SDK reads it out of a quoted Server-Timing desc: no quote or backslash may occur.
         const entry = serverTimingEntry(all);
         expect(entry).toBe(`WMF-Uniq;desc="${all}"`);

@@ -5,9 +5,9 @@ import { parseConfig, parseConfigText, type ConfigResult } from "../../src/confi
 import { sampleConfig } from "../fixtures/config.js";
 import {
   BUCKET_COUNT,
-  DESIGN_EXPERIMENT_NAME,
-  DESIGN_GROUP_NAME,
-  DESIGN_HOST,
+  CONTRACT_EXPERIMENT_NAME,
+  CONTRACT_GROUP_NAME,
+  CONTRACT_HOST,
   experimentNameArb,
   groupNameArb,
   hostArb,
@@ -15,16 +15,16 @@ import {
 } from "../helpers/config-arbitrary.js";
 
 /**
- * Properties of the config boundary (DESIGN §1). The oracle below restates every rule of
- * §1 from the design text, independently of src/ (no shared regexes, no valibot):
+ * Properties of the config boundary (contract §1). The oracle below restates every rule of
+ * contract §1 from its text, independently of src/ (no shared regexes, no valibot):
  *
  *   parseConfig accepts  ⇒  the oracle finds no broken rule;
  *   the oracle finds none and no two names differ only by case  ⇒  parseConfig accepts;
  *   accepted  ⇒  the compiled config holds every experiment, per host, in document order.
  *
- * (src/ is stricter than §1 in one documented way: experiment names, and group names of one
- * domain, that differ only by case are rejected as look-alikes. The oracle reports those
- * separately, so the second property is exact.)
+ * (One rule of contract §1 is a decision beyond upstream's: experiment names, and group names
+ * of one domain, that differ only by case are rejected as look-alikes. The oracle reports
+ * those separately, so the second property is exact.)
  */
 
 const SEED = 42;
@@ -35,9 +35,9 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 // ---------------------------------------------------------------------------------------
 
 interface OracleResult {
-  /** Broken §1 rules (empty: valid). */
+  /** Broken contract §1 rules (empty: valid). */
   readonly broken: string[];
-  /** Look-alike names (src/ rejects them, §1 is silent). */
+  /** Look-alike names (the decided rule of contract §1; upstream is silent). */
   readonly caseTwins: string[];
   /** Experiment names in the given key order. */
   readonly experiments: string[];
@@ -59,6 +59,11 @@ function realTimestamp(s: unknown): s is string {
 
 const isBucket = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= BUCKET_COUNT - 1;
 
+/** The entries of a `domains` or `groups` object, its `_comment` left out. */
+function withoutComment(o: Record<string, unknown>): [string, any][] {
+  return Object.entries(o).filter(([k]) => k !== "_comment");
+}
+
 function oracle(doc: unknown, keyOrder?: readonly string[]): OracleResult {
   const broken: string[] = [];
   const caseTwins: string[] = [];
@@ -71,7 +76,7 @@ function oracle(doc: unknown, keyOrder?: readonly string[]): OracleResult {
       if (typeof exp !== "string") broken.push("top-level _comment not a string");
       continue;
     }
-    if (!DESIGN_EXPERIMENT_NAME.test(name)) broken.push(`bad experiment name ${JSON.stringify(name)}`);
+    if (!CONTRACT_EXPERIMENT_NAME.test(name)) broken.push(`bad experiment name ${JSON.stringify(name)}`);
     if (folded.has(name.toLowerCase())) caseTwins.push(name);
     folded.add(name.toLowerCase());
     experiments.push(name);
@@ -87,30 +92,34 @@ function oracle(doc: unknown, keyOrder?: readonly string[]): OracleResult {
     // Same fixed-width form: string order is time order.
     if (realTimestamp(exp.start) && realTimestamp(exp.end) && !(exp.start < exp.end)) broken.push(`${name}: start >= end`);
     if (own(exp, "cache_split") && typeof exp.cache_split !== "boolean") broken.push(`${name}: cache_split`);
-    if (own(exp, "shared_selector") && !(typeof exp.shared_selector === "string" && DESIGN_EXPERIMENT_NAME.test(exp.shared_selector))) {
+    if (own(exp, "shared_selector") && !(typeof exp.shared_selector === "string" && CONTRACT_EXPERIMENT_NAME.test(exp.shared_selector))) {
       broken.push(`${name}: shared_selector`);
     }
     if (own(exp, "_comment") && typeof exp._comment !== "string") broken.push(`${name}: _comment`);
-    if (!isObject(exp.domains) || Object.keys(exp.domains).length === 0) {
+    // `_comment` (a string) may sit in domains, a domain and groups too, and is no host or group.
+    if (!isObject(exp.domains) || withoutComment(exp.domains).length === 0) {
       broken.push(`${name}: domains`);
       continue;
     }
-    for (const [host, domain] of Object.entries(exp.domains)) {
-      if (!DESIGN_HOST.test(host)) broken.push(`${name}: bad host ${JSON.stringify(host)}`);
+    if (own(exp.domains, "_comment") && typeof exp.domains._comment !== "string") broken.push(`${name}: domains _comment`);
+    for (const [host, domain] of withoutComment(exp.domains)) {
+      if (!CONTRACT_HOST.test(host)) broken.push(`${name}: bad host ${JSON.stringify(host)}`);
       if (!isObject(domain)) {
         broken.push(`${name}/${host}: not an object`);
         continue;
       }
-      for (const k of Object.keys(domain)) if (k !== "unique_domain" && k !== "groups") broken.push(`${name}/${host}: unknown key ${k}`);
+      for (const k of Object.keys(domain)) if (k !== "unique_domain" && k !== "groups" && k !== "_comment") broken.push(`${name}/${host}: unknown key ${k}`);
       if (own(domain, "unique_domain") && typeof domain.unique_domain !== "boolean") broken.push(`${name}/${host}: unique_domain`);
-      if (!isObject(domain.groups) || Object.keys(domain.groups).length === 0) {
+      if (own(domain, "_comment") && typeof domain._comment !== "string") broken.push(`${name}/${host}: _comment`);
+      if (!isObject(domain.groups) || withoutComment(domain.groups).length === 0) {
         broken.push(`${name}/${host}: groups`);
         continue;
       }
+      if (own(domain.groups, "_comment") && typeof domain.groups._comment !== "string") broken.push(`${name}/${host}: groups _comment`);
       const ranges: [number, number][] = [];
       const groupFolded = new Set<string>();
-      for (const [group, range] of Object.entries(domain.groups)) {
-        if (!DESIGN_GROUP_NAME.test(group)) broken.push(`${name}/${host}: bad group ${JSON.stringify(group)}`);
+      for (const [group, range] of withoutComment(domain.groups)) {
+        if (!CONTRACT_GROUP_NAME.test(group)) broken.push(`${name}/${host}: bad group ${JSON.stringify(group)}`);
         if (groupFolded.has(group.toLowerCase())) caseTwins.push(`${name}/${host}/${group}`);
         groupFolded.add(group.toLowerCase());
         if (!Array.isArray(range) || range.length !== 2 || !isBucket(range[0]) || !isBucket(range[1])) {
@@ -139,7 +148,7 @@ function oracle(doc: unknown, keyOrder?: readonly string[]): OracleResult {
 function expectCompiled(config: CompiledConfig, doc: Record<string, any>, order: readonly string[]): void {
   const names = order.filter((k) => k !== "_comment");
   expect(config.experiments.map((e) => e.name)).toEqual(names);
-  const hosts = new Set(names.flatMap((n) => Object.keys(doc[n].domains)));
+  const hosts = new Set(names.flatMap((n) => withoutComment(doc[n].domains).map(([h]) => h)));
   expect(new Set(config.hosts.keys())).toEqual(hosts);
   for (const host of hosts) {
     const plan = config.hosts.get(host)!;
@@ -150,7 +159,7 @@ function expectCompiled(config: CompiledConfig, doc: Record<string, any>, order:
       const slot = plan.slots[index]!;
       const exp = doc[compiled.name];
       const domain = exp.domains[host];
-      const groups = Object.entries(domain.groups as Record<string, [number, number]>).sort((a, b) => a[1][0] - b[1][0]);
+      const groups = (withoutComment(domain.groups) as [string, [number, number]][]).sort((a, b) => a[1][0] - b[1][0]);
       expect(compiled.groups).toEqual(groups.map(([g]) => g));
       expect(Array.from(compiled.lo)).toEqual(groups.map(([, r]) => r[0]));
       expect(Array.from(compiled.hi)).toEqual(groups.map(([, r]) => r[1]));
@@ -175,7 +184,7 @@ function expectCompiled(config: CompiledConfig, doc: Record<string, any>, order:
 function checkAgainstOracle(result: ConfigResult, doc: unknown, order?: readonly string[]): void {
   const o = oracle(doc, order);
   if (result.ok) {
-    expect(o.broken, "accepted a document that breaks DESIGN §1").toEqual([]);
+    expect(o.broken, "accepted a document that breaks contract §1").toEqual([]);
     expectCompiled(result.config, doc as Record<string, any>, order ?? Object.keys(doc as object));
   } else {
     expect(result.issues.length).toBeGreaterThan(0);
@@ -378,7 +387,7 @@ describe("mutated valid documents (from test/fixtures sampleConfig())", () => {
     checkAgainstOracle(parseConfig(doc), doc);
   });
 
-  it("are accepted exactly when they keep every DESIGN §1 rule (object and text agree)", () => {
+  it("are accepted exactly when they keep every contract §1 rule (object and text agree)", () => {
     let accepted = 0;
     let rejected = 0;
     fc.assert(
@@ -502,13 +511,13 @@ describe("generated valid documents", () => {
  * Regression (was a bug, fixed): valibot's v.record silently skips the keys "constructor" and
  * "prototype" (its prototype-pollution guard, valibot/dist/index.mjs _isValidObjectKey), and
  * src/config-schema.ts uses v.record for `groups` and `domains`. Both names are valid by
- * DESIGN §1 (group: ^[A-Za-z0-9][-_.A-Za-z0-9]{0,62}$, host: ^[a-z0-9][-_.a-z0-9]{0,254}$),
+ * contract §1 (group: ^[A-Za-z0-9][-_.A-Za-z0-9]{0,62}$, host: ^[a-z0-9][-_.a-z0-9]{0,254}$),
  * so a group called "prototype" (a plausible name) vanishes from the compiled config: the
  * document is accepted, and its visitors are silently never enrolled in that group. A
  * domain "prototype" vanishes the same way (or the experiment is rejected with "needs at
  * least one domain" when it was the only one).
  */
-describe("names that are valid by DESIGN §1 but special to JavaScript", () => {
+describe("names that are valid by contract §1 but special to JavaScript", () => {
   it("a group or host named constructor/prototype is kept, not silently dropped", () => {
     fc.assert(
       fc.property(validConfigArb, fc.nat(), fc.constantFrom("constructor", "prototype"), fc.boolean(), ({ doc, names }, at, special, asHost) => {

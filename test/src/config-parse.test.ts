@@ -53,6 +53,91 @@ describe("parseConfig accepts", () => {
   });
 });
 
+describe("_comment at the five levels upstream allows it (contract §1)", () => {
+  const commented = (): Doc => {
+    const d = base();
+    d._comment = "root";
+    const exp = d["valid-experiment"];
+    exp._comment = "experiment";
+    exp.domains._comment = "domains";
+    exp.domains["en.wikipedia.org"]._comment = "domain";
+    exp.domains["en.wikipedia.org"].groups._comment = "groups";
+    return d;
+  };
+
+  it("is accepted at the root, in an experiment, in domains, in a domain and in groups, and never taken for a host or group", () => {
+    const r = parseConfig(commented());
+    expect(issuesOf(r)).toEqual([]);
+    if (!r.ok) return;
+    expect([...r.config.hosts.keys()]).toEqual(["en.wikipedia.org"]);
+    expect(r.config.hosts.get("en.wikipedia.org")!.experiments[0]!.groups).toEqual(["control", "treatment"]);
+    expect(Object.keys(r.config.experiments[0]!.domains)).toEqual(["en.wikipedia.org"]);
+    expect(Object.keys(r.config.experiments[0]!.domains["en.wikipedia.org"]!.groups)).toEqual(["control", "treatment"]);
+  });
+
+  it("may repeat within any of those objects, as in upstream's own test file; the last one counts, as in upstream's parser", () => {
+    const exp = JSON.stringify(commented()["valid-experiment"])
+      .replace('"_comment":"experiment"', '"_comment":"e1","_comment":"e2"')
+      .replace('"_comment":"domains"', '"_comment":"d1","_comment":"d2"')
+      .replace('"_comment":"domain"', '"_comment":"h1","_comment":"h2"')
+      .replace('"_comment":"groups"', '"_comment":"g1","_comment":"g2"');
+    const other = JSON.stringify({ ...base()["valid-experiment"], domains: { "de.wikipedia.org": { groups: { a: [0, 99999] } } } });
+    const text = `{"_comment":"one","valid-experiment":${exp},"_comment":"two","other-experiment":${other},"_comment":"three"}`;
+    const r = parseConfigText(text);
+    expect(issuesOf(r)).toEqual([]);
+    if (!r.ok) return;
+    // Experiment order is document order; the comments between them change nothing.
+    expect(r.config.experiments.map((e) => e.name)).toEqual(["valid-experiment", "other-experiment"]);
+    expect(r.config.experiments[0]!._comment).toBe("e2");
+  });
+
+  it("a repeated comment changes no enrollment: the compiled plan equals the uncommented one", () => {
+    const plain = parseConfig(base());
+    const exp = JSON.stringify(commented()["valid-experiment"]);
+    const text = `{"_comment":"a","valid-experiment":${exp},"_comment":"b","_comment":"c"}`;
+    const noisy = parseConfigText(text);
+    expect(plain.ok && noisy.ok).toBe(true);
+    if (!plain.ok || !noisy.ok) return;
+    const planOf = (c: typeof plain.config) => {
+      const p = c.hosts.get("en.wikipedia.org")!;
+      return { experiments: p.experiments, slots: Array.from(p.slots), fingerprints: p.fingerprints.map((f) => Array.from(f)) };
+    };
+    expect(planOf(noisy.config)).toEqual(planOf(plain.config));
+  });
+
+  it("must be a string at every level", () => {
+    for (const [where, mutate, path] of [
+      ["experiment", (d: Doc) => (d["valid-experiment"]._comment = 1), '$["valid-experiment"]._comment'],
+      ["domains", (d: Doc) => (d["valid-experiment"].domains._comment = {}), '$["valid-experiment"].domains._comment'],
+      ["domain", (d: Doc) => (d["valid-experiment"].domains["en.wikipedia.org"]._comment = null), '$["valid-experiment"].domains["en.wikipedia.org"]._comment'],
+      ["groups", (d: Doc) => (d["valid-experiment"].domains["en.wikipedia.org"].groups._comment = [0, 1]), '$["valid-experiment"].domains["en.wikipedia.org"].groups._comment'],
+    ] as const) {
+      const d = base();
+      mutate(d);
+      expect(issuesOf(parseConfig(d)), where).toEqual([`${path}: must be a string`]);
+    }
+  });
+
+  it("does not count as a domain or a group", () => {
+    const d = base();
+    d["valid-experiment"].domains = { _comment: "no hosts yet" };
+    expect(issuesOf(parseConfig(d))).toEqual(['$["valid-experiment"].domains: needs at least one domain']);
+    const g = base();
+    g["valid-experiment"].domains["en.wikipedia.org"].groups = { _comment: "no groups yet" };
+    expect(issuesOf(parseConfig(g))).toEqual(['$["valid-experiment"].domains["en.wikipedia.org"].groups: needs at least one group']);
+  });
+
+  it("any other repeated key stays an error, with its path", () => {
+    const exp = JSON.stringify(base()["valid-experiment"]);
+    const cases: [string, string][] = [
+      [exp.replace('"start":', '"end":"2025-07-01T14:30:00Z","start":'), '$["valid-experiment"]: duplicate key "end"'],
+      [exp.replace('"groups":', '"unique_domain":true,"unique_domain":false,"groups":'), '$["valid-experiment"].domains["en.wikipedia.org"]: duplicate key "unique_domain"'],
+      [exp.replace('"domains":{', '"domains":{"en.wikipedia.org":{"groups":{"a":[0,1]}},'), '$["valid-experiment"].domains: duplicate key "en.wikipedia.org"'],
+    ];
+    for (const [text, expected] of cases) expect(issuesOf(parseConfigText(`{"_comment":"x","valid-experiment":${text},"_comment":"y"}`))).toEqual([expected]);
+  });
+});
+
 describe("parseConfig rejects, with the path of each problem", () => {
   const cases: [string, (d: Doc) => unknown, string][] = [
     ["an array document", () => [], "$: config must be a JSON object"],

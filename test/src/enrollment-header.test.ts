@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config-parse.js";
 import { enroll } from "../../src/enroll.js";
-import { decodeEnrollmentHeader, encodeAllPairs, encodeEventsHeader, encodePageHeader } from "../../src/enrollment-header.js";
+import { decodeEnrollmentHeader, encodeAllPairs, encodeEventsHeader, encodePageHeader, withheldFromPage } from "../../src/enrollment-header.js";
 import { parseKeyRing } from "../../src/keyring.js";
 import { mintToken } from "../../src/token.js";
 import { NOW, sampleConfig } from "../fixtures/config.js";
@@ -65,6 +65,44 @@ describe("X-Experiment-Enrollments codecs", () => {
     expect(encodeEventsHeader(none)).toBe("");
   });
 
+  describe('a group named "0", which MediaWiki cannot receive (contract §4)', () => {
+    const window = { start: "2025-06-01T00:00:00Z", end: "2025-07-01T00:00:00Z" };
+    const doc = {
+      "zero-first-test": { ...window, domains: { "en.wikipedia.org": { groups: { "0": [0, 99999] } } } },
+      "ordinary-split-test": { ...window, domains: { "en.wikipedia.org": { groups: { a: [0, 99999] } } } },
+      "zero-client-only": { ...window, cache_split: false, domains: { "en.wikipedia.org": { groups: { "0": [0, 99999] } } } },
+    };
+    const zeroConfig = (() => {
+      const r = parseConfig(doc);
+      if (!r.ok) throw new Error(JSON.stringify(r.issues));
+      return r.config;
+    })();
+    const ring = parseKeyRing(golden.keys);
+    if (!ring.ok) throw new Error(ring.error);
+    const { identity } = mintToken(ring.ring, NOW, (b) => b.fill(7));
+
+    it("is left out of the page header, so the header MediaWiki gets still parses", () => {
+      const e = enroll(identity, "en.wikipedia.org", NOW, zeroConfig);
+      expect(encodePageHeader(e)).toBe("ordinary-split-test=a;");
+      expect(decodeEnrollmentHeader(encodePageHeader(e))).toEqual([{ experiment: "ordinary-split-test", group: "a" }]);
+      // Emitted as is, the pair would have voided every enrollment at the origin.
+      expect(decodeEnrollmentHeader("zero-first-test=0;ordinary-split-test=a;")).toBeNull();
+    });
+
+    it("is counted once per cache-split pair left out; a cache_split false experiment is never in the page header anyway", () => {
+      expect(withheldFromPage(enroll(identity, "en.wikipedia.org", NOW, zeroConfig))).toBe(1);
+      expect(withheldFromPage(enroll(identity, "en.wikipedia.org", NOW, config))).toBe(0);
+    });
+
+    it("stays in Server-Timing (the browser SDK) and in the event intake's header (pairs with a subject)", () => {
+      const e = enroll(identity, "en.wikipedia.org", NOW, zeroConfig, true);
+      expect(encodeAllPairs(e)).toBe("zero-first-test=0;ordinary-split-test=a;zero-client-only=0;");
+      expect(decodeEnrollmentHeader(encodeAllPairs(e), "sdk")!.map((p) => p.group)).toEqual(["0", "a", "0"]);
+      const events = decodeEnrollmentHeader(encodeEventsHeader(e))!;
+      expect(events.map((p) => `${p.experiment}=${p.group}`)).toEqual(["zero-first-test=0", "ordinary-split-test=a", "zero-client-only=0"]);
+    });
+  });
+
   describe("decodeEnrollmentHeader (the wiki's rules)", () => {
     it.each([
       ["", []],
@@ -83,6 +121,7 @@ describe("X-Experiment-Enrollments codecs", () => {
       ["no equals", "experiment1;"],
       ["bad subject length", "experiment1=a/AAAA;"],
       ["one bad pair spoils all", "experiment1=a;bad pair=b;"],
+      ['a bare group "0" (MediaWiki drops falsy parts)', "experiment1=a;experiment2=0;"],
     ])("rejects %s", (_, value) => {
       expect(decodeEnrollmentHeader(value)).toBeNull();
     });

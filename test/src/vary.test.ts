@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { rewriteVary } from "../../src/vary.js";
 
-describe("rewriteVary (DESIGN §5)", () => {
+describe("rewriteVary (contract §5)", () => {
   it.each([
     ["first of two", "X-Experiment-Enrollments, Accept-Encoding", "Accept-Encoding", true],
     ["alone", "X-Experiment-Enrollments", null, true],

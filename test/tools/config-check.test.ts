@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bufferIo, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from "../../tools/cli-io.js";
 import { parseAtTime } from "../../tools/cli-args.js";
 import { checkConfigText, main } from "../../tools/config-check.js";
-import { CONFIG_MAX_BYTES, fetchConfig, isJsonContentType, readConfigFile } from "../../tools/config-source.js";
+import { CONFIG_MAX_BYTES, fetchConfig, readConfigFile, TOOL_POLLER } from "../../tools/config-source.js";
 import { bucketPercent, type ExperimentSummary } from "../../tools/config-summary.js";
-import { AT, AT_MS, runTool, sampleConfig, serve, tempFiles } from "./cli-test-kit.js";
+import { AT, AT_MS, REPO_ROOT, runTool, sampleConfig, serve, tempFiles } from "./cli-test-kit.js";
+import pkg from "../../package.json" with { type: "json" };
 
 const GOOD = JSON.stringify(sampleConfig(), null, 2);
 const BAD = JSON.stringify({
@@ -106,17 +107,6 @@ describe("checkConfigText: invalid configs", () => {
 });
 
 describe("config sources", () => {
-  it("accepts only application/json with no charset or UTF-8", () => {
-    expect(isJsonContentType("application/json")).toBe(true);
-    expect(isJsonContentType("application/json; charset=utf-8")).toBe(true);
-    expect(isJsonContentType("Application/JSON;charset=\"UTF-8\"")).toBe(true);
-    expect(isJsonContentType("application/json; charset=iso-8859-1")).toBe(false);
-    expect(isJsonContentType("application/json; profile=x")).toBe(false);
-    expect(isJsonContentType("text/json")).toBe(false);
-    expect(isJsonContentType("text/html")).toBe(false);
-    expect(isJsonContentType(null)).toBe(false);
-  });
-
   it("parses --at strictly", () => {
     expect(parseAtTime("2025-06-15T12:00:00Z")).toBe(AT_MS);
     expect(parseAtTime("2025-06-15T14:00:00+02:00")).toBe(AT_MS);
@@ -129,11 +119,10 @@ describe("config sources", () => {
     const files = tempFiles({ "big.json": " ".repeat(CONFIG_MAX_BYTES + 1), "ok.json": GOOD });
     try {
       const big = await readConfigFile(files.path("big.json"));
-      expect(big.ok).toBe(false);
-      if (!big.ok) expect(big.error).toMatch(/5 MB/);
-      expect(await readConfigFile(files.path("ok.json"))).toEqual({ ok: true, text: GOOD });
+      expect(big).toMatchObject({ ok: false, kind: "too-large", error: `${files.path("big.json")}: body over the 5 MB cap` });
+      expect(await readConfigFile(files.path("ok.json"))).toMatchObject({ ok: true, text: GOOD });
       const missing = await readConfigFile(files.path("missing.json"));
-      expect(missing).toEqual({ ok: false, error: `${files.path("missing.json")}: no such file` });
+      expect(missing).toEqual({ ok: false, kind: "io", error: `${files.path("missing.json")}: no such file`, issues: [] });
     } finally {
       files.remove();
     }
@@ -142,8 +131,10 @@ describe("config sources", () => {
 
 describe("config:check over HTTP", () => {
   let server: Awaited<ReturnType<typeof serve>>;
+  const seen: Record<string, string | string[] | undefined>[] = [];
   beforeAll(async () => {
     server = await serve((req, res) => {
+      seen.push(req.headers);
       switch (req.url) {
         case "/good":
           res.writeHead(200, { "content-type": "application/json; charset=utf-8" }).end(GOOD);
@@ -183,17 +174,18 @@ describe("config:check over HTTP", () => {
   afterAll(async () => server.close());
 
   it("fetches and validates like the poller", async () => {
-    expect(await fetchConfig(server.url("/good"))).toEqual({ ok: true, text: GOOD });
-    expect(await fetchConfig(server.url("/missing"))).toEqual({ ok: false, error: `GET ${server.url("/missing")}: status 404, expected 200` });
-    const html = await fetchConfig(server.url("/html"));
-    expect(html.ok).toBe(false);
-    if (!html.ok) expect(html.error).toContain('Content-Type "text/html"');
+    expect(await fetchConfig(server.url("/good"))).toMatchObject({ ok: true, text: GOOD });
+    // It identifies itself like the poller (contract §1).
+    expect(seen.at(-1)).toMatchObject({ "user-agent": `edge-enrollment/${pkg.version}`, "x-experiment-config-poller": TOOL_POLLER });
+    expect(await fetchConfig(server.url("/missing"))).toMatchObject({ ok: false, kind: "status", error: `GET ${server.url("/missing")}: HTTP 404, expected 200` });
+    expect(await fetchConfig(server.url("/html"))).toMatchObject({ ok: false, kind: "content-type", error: `GET ${server.url("/html")}: Content-Type "text/html", expected application/json` });
     // The poller does not follow redirects: a 302 is not a 200.
-    expect(await fetchConfig(server.url("/redirect"))).toEqual({ ok: false, error: `GET ${server.url("/redirect")}: status 302, expected 200` });
-    expect(await fetchConfig(server.url("/latin1"))).toEqual({ ok: false, error: `GET ${server.url("/latin1")}: body is not valid UTF-8` });
-    const huge = await fetchConfig(server.url("/huge"));
-    expect(huge.ok).toBe(false);
-    if (!huge.ok) expect(huge.error).toContain("5 MB");
+    expect(await fetchConfig(server.url("/redirect"))).toMatchObject({ ok: false, error: `GET ${server.url("/redirect")}: HTTP 302, expected 200` });
+    expect(await fetchConfig(server.url("/latin1"))).toMatchObject({ ok: false, kind: "not-utf-8", error: `GET ${server.url("/latin1")}: body is not valid UTF-8` });
+    expect(await fetchConfig(server.url("/huge"))).toMatchObject({ ok: false, kind: "too-large", error: `GET ${server.url("/huge")}: body over the 5 MB cap` });
+    const bad = await fetchConfig(server.url("/bad"));
+    expect(bad).toMatchObject({ ok: false, kind: "invalid" });
+    if (!bad.ok) expect(bad.issues.length).toBeGreaterThanOrEqual(4);
     const slow = await fetchConfig(server.url("/slow"), { timeoutMs: 300 });
     expect(slow.ok).toBe(false);
     if (!slow.ok) expect(slow.error).toContain("within 0.3 s");
@@ -264,5 +256,50 @@ describe("config:check usage", () => {
     expect(run.code).toBe(2);
     expect(run.stdout).toBe("");
     expect(run.stderr).toBe("config:check: /nonexistent/config.json: no such file\n");
+  });
+});
+
+describe("config:check on upstream's own documents", () => {
+  const UPSTREAM = "test/fixtures/upstream/uniques.json";
+
+  it("accepts upstream's test file as it is (three root _comment keys), and summarises it at a time inside its windows", async () => {
+    const io = bufferIo();
+    expect(await main([`${REPO_ROOT}${UPSTREAM}`, "--at", AT], io)).toBe(EXIT_OK);
+    const out = io.stdout();
+    expect(out).toContain("valid. 5 experiments on 2 hosts; status at 2025-06-15T12:00:00Z");
+    expect(out).toMatch(/2025-abtests2-foo-10x10 {2}\[live\]/);
+    expect(out).toMatch(/2025-abtests2-bar-5x10 {2}\[live\][^\n]*\n[^\n]*sample 50%/);
+    expect(out).toMatch(/2025-abtests2-sel2-4x25 {2}\[live\][^\n]*\n[^\n]*selector shared "abtests2-selected" \(same buckets as 2025-abtests2-sel1-4x25\)/);
+    expect(out).toMatch(/test\.wikipedia\.org: 1 experiment, 1 live\n {2}2025-abtests2-udom/);
+    expect(out).not.toContain("warning");
+    expect(io.stderr()).toBe("");
+  });
+
+  it("the real command, as a user runs it", async () => {
+    const run = await runTool("tools/config-check.ts", [UPSTREAM, "--at", AT]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`${UPSTREAM}: valid. 5 experiments on 2 hosts`);
+  });
+
+  it('warns about a group named "0" (exit 0: the document is valid upstream)', async () => {
+    const doc = {
+      "zero-group-test": { start: "2025-06-01T00:00:00Z", end: "2025-07-01T00:00:00Z", domains: { "en.wikipedia.org": { groups: { "0": [0, 49999], "1": [50000, 99999] } }, "de.wikipedia.org": { groups: { "0": [0, 99999] } } } },
+      "zero-client-side": { start: "2025-06-01T00:00:00Z", end: "2025-07-01T00:00:00Z", cache_split: false, domains: { "en.wikipedia.org": { groups: { "0": [0, 99999] } } } },
+    };
+    const files = tempFiles({ "zero.json": JSON.stringify(doc) });
+    try {
+      const io = bufferIo();
+      expect(await main([files.path("zero.json"), "--at", AT], io)).toBe(EXIT_OK);
+      const warnings = io.stdout().split("\n").filter((l) => l.startsWith("warning: "));
+      // One warning for the cache-split experiment, naming its hosts; none for the client-side one, which never reaches the origin.
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain('zero-group-test: a group named "0" (on en.wikipedia.org, de.wikipedia.org)');
+      expect(warnings[0]).toContain("leaves that pair out of the header");
+      const json = bufferIo();
+      expect(await main([files.path("zero.json"), "--at", AT, "--json"], json)).toBe(EXIT_OK);
+      expect(JSON.parse(json.stdout()).warnings).toEqual([warnings[0]!.slice("warning: ".length)]);
+    } finally {
+      files.remove();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeBase64url } from "../../src/base64url.js";
 import { parseConfigText } from "../../src/config-parse.js";
@@ -268,5 +269,21 @@ describe("explain main", () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe("explain against the emulation, exactly as README.md shows it", () => {
+  it("runs the README's command (with a cookie minted under the development key) and explains the visitor", async () => {
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    const line = readme.split("\n").find((l) => l.startsWith("npm run explain -- --config emulation/sample-config.json"));
+    expect(line, "README.md shows the explain command for the emulation").toBeDefined();
+    const cookie = mintToken(DEV, Date.now(), seededFill(7)).value;
+    const args = line!.replace("<WMF-Uniq value>", cookie).split(" ").slice(4); // after "npm run explain --"
+    expect(args).toEqual(["--config", "emulation/sample-config.json", "--keys-file", ".dev.vars.example", "--host", "en.wikipedia.localhost", "--cookie", cookie]);
+    const run = await runTool("tools/explain.ts", args);
+    expect(run.code).toBe(EXIT_OK);
+    expect(run.stdout).toContain("cookie: ok, key tag 0");
+    expect(run.stdout).toContain("live experiments on en.wikipedia.localhost (config order):");
+    expect(run.stdout).toMatch(/X-Experiment-Enrollments: sticky-header-2026=(control|treatment);/);
   });
 });

@@ -157,7 +157,7 @@ describe("spoofed X-Experiment-Enrollments", () => {
     expect(header(seen, "x-experiment-enrollments")).toBe(expectedFor(doc, cookie, EN).events);
   });
 
-  // Hardening, not a DESIGN rule: CGI/PHP fold "_" and "-" in header names
+  // Hardening beyond upstream (contract §4 lists it): CGI/PHP fold "_" and "-" in header names
   // (X_Experiment_Enrollments and X-Experiment-Enrollments are both HTTP_X_EXPERIMENT_ENROLLMENTS),
   // so an origin stack that passes underscore headers on would read a client's spoofed value
   // whenever the worker sends none (every unenrolled visitor). See the report.
@@ -403,9 +403,11 @@ describe("odd URLs never make the worker fetch another host", () => {
     // The status endpoint itself is not counted as a request.
     const ran = ((await status()).counters.requests as number) - requestsBefore;
     if (res.status >= 500) {
-      // workerd rejects the target itself ("invalid URL") before any worker code: not ours.
+      // workerd rejects the target itself ("invalid URL") before any worker code: not ours,
+      // and workerd says so in its own log.
       expect(ran, request).toBe(0);
       expect(origin.requests.length).toBe(originBefore);
+      expect(await w.log.take(/Uncaught exception: .*invalid URL/), request).toHaveLength(1);
     } else {
       expect(ran, request).toBe(1);
       expect(origin.requests.length - originBefore, request).toBe(1);
@@ -567,7 +569,7 @@ describe("the status endpoint under attack traffic", () => {
     }
     for (const p of decodeEnrollmentHeader(expectedFor(doc, cookie, EN).events) ?? []) expect(text).not.toContain(p.subject!);
     // And the log lines the worker wrote during this whole file carry no cookie either.
-    const logs = JSON.stringify(await w.logs());
+    const logs = JSON.stringify(w.log.all());
     for (const c of issued) expect(logs).not.toContain(c);
     expect(logs).not.toContain(DEV_KEYS.split(":")[1]!);
   });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pkg from "../../package.json" with { type: "json" };
 import { liveConfig } from "../fixtures/config.js";
 import { writeConfigReply, type ConfigReply } from "../helpers/config-reply.js";
 import { startStub, type StubServer } from "../helpers/stub-server.js";
@@ -26,10 +27,16 @@ afterAll(async () => {
   await configApi.close();
 });
 
+/** One poll; its status record. The poll's one log line is taken and checked: level error exactly when it failed. */
 async function pollWith(r: Reply): Promise<any> {
   reply = r;
   await h.poll();
-  return (await h.kv()).get("poll/v1/status", "json");
+  const status = (await (await h.kv()).get("poll/v1/status", "json")) as any;
+  const lines = await h.log.take("config.poll");
+  expect(lines).toHaveLength(1);
+  const ok = ["updated", "unchanged", "not-modified"].includes(status.outcome);
+  expect(lines[0]!.json).toMatchObject({ level: ok ? "info" : "error", outcome: status.outcome, reason: status.reason });
+  return status;
 }
 
 async function stored(): Promise<{ version: string | null; metadata: any }> {
@@ -48,8 +55,10 @@ describe("config poller", () => {
     expect(s.metadata.version).toBe(s.version);
     const req = configApi.requests.at(-1)!;
     expect(req.url).toBe("/api/v1/experiments?format=config&authority=varnish");
-    expect(req.headers["user-agent"]).toMatch(/^edge-enrollment\//);
-    expect(req.headers["x-experiment-config-poller"]).toMatch(/^edge-enrollment\//);
+    // As upstream's fetcher identifies itself (contract §1).
+    expect(req.headers["user-agent"]).toBe(`edge-enrollment/${pkg.version}`);
+    expect(req.headers["x-experiment-config-poller"]).toBe("edge-enrollment worker (scheduled poll)");
+    expect(req.headers["accept"]).toBe("application/json");
   });
 
   it("unchanged content is not written again", async () => {
@@ -60,16 +69,16 @@ describe("config poller", () => {
   });
 
   const rejections: [string, Reply, RegExp][] = [
-    ["HTTP 500", { status: 500, body: "oops" }, /HTTP 500/],
-    ["a redirect (never followed)", { status: 302, body: "" }, /HTTP 302/],
-    ["a wrong content type", { type: "text/html" }, /content type/],
-    ["another charset", { type: "application/json; charset=iso-8859-1" }, /content type/],
+    ["HTTP 500", { status: 500, body: "oops" }, /^HTTP 500, expected 200$/],
+    ["a redirect (never followed)", { status: 302, body: "" }, /^HTTP 302, expected 200$/],
+    ["a wrong content type", { type: "text/html" }, /^Content-Type "text\/html", expected application\/json$/],
+    ["another charset", { type: "application/json; charset=iso-8859-1" }, /expected application\/json \(a charset, if given, must be utf-8\)$/],
     ["invalid JSON", { body: '{"truncated": ' }, /validation/],
     ["a schema failure", { body: JSON.stringify({ "bad name": {} }) }, /validation/],
     ["an empty body", { body: "" }, /validation/],
-    ["invalid UTF-8", { body: Buffer.from([0x7b, 0xff, 0x7d]) }, /unreadable body/],
-    ["a body over 5 MB (declared)", { body: `{"_comment": "${"x".repeat(5 * 1024 * 1024)}"}` }, /larger than .*Content-Length/],
-    ["a body over 5 MB (streamed, no length)", { body: `{"_comment": "${"x".repeat(20 * 1024 * 1024)}"}`, chunked: true }, /larger than 5242880 bytes$/],
+    ["invalid UTF-8", { body: Buffer.from([0x7b, 0xff, 0x7d]) }, /^body is not valid UTF-8$/],
+    ["a body over 5 MB (declared)", { body: `{"_comment": "${"x".repeat(5 * 1024 * 1024)}"}` }, /^body over the 5 MB cap \(Content-Length: \d+ bytes\)$/],
+    ["a body over 5 MB (streamed, no length)", { body: `{"_comment": "${"x".repeat(20 * 1024 * 1024)}"}`, chunked: true }, /^body over the 5 MB cap$/],
   ];
 
   it.each(rejections)("rejects %s and keeps the last good config", async (_, r, reason) => {
@@ -115,18 +124,56 @@ describe("config poller", () => {
     expect(second.version).toBe(first.version);
   });
 
-  it("a new version reaches the request path within the refresh period, parsed once", async () => {
-    const one = JSON.stringify({ "only-experiment": { ...liveConfig()["fifty-fifty-test"], domains: { "it.wikipedia.org": { groups: { all: [0, 99999] } } } } });
-    await pollWith({ body: one });
-    await new Promise((r) => setTimeout(r, 1100));
-    await h.fetch("https://it.wikipedia.org/wiki/Pagina");
-    expect(origin.requests.at(-1)!.headers["x-experiment-enrollments"]).toBe("only-experiment=all;");
-    const loads = ((await (await h.fetch("https://it.wikipedia.org/_enrollment/status")).json()) as any).counters.config.loads;
-    // Same content again: no new version, nothing re-parsed.
-    await pollWith({ body: one });
-    await new Promise((r) => setTimeout(r, 1100));
-    await h.fetch("https://it.wikipedia.org/wiki/Pagina");
-    const after = ((await (await h.fetch("https://it.wikipedia.org/_enrollment/status")).json()) as any).counters.config.loads;
-    expect(after).toBe(loads);
+  // One window for every document below, so the same group gives the same text (and version).
+  const window = { start: liveConfig()["fifty-fifty-test"]!.start, end: liveConfig()["fifty-fifty-test"]!.end };
+  const onlyOn = (host: string, group: string) => JSON.stringify({ [`only-${group}-experiment`]: { ...window, domains: { [host]: { groups: { [group]: [0, 99999] } } } } });
+  const page = async (host: string) => {
+    const res = await h.fetch(`https://${host}/wiki/Pagina`);
+    await res.arrayBuffer();
+    return origin.requests.at(-1)!.headers["x-experiment-enrollments"];
+  };
+  const loads = async () => ((await (await h.fetch("https://it.wikipedia.org/_enrollment/status")).json()) as any).counters.config.loads as number;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it("the isolate that accepted a new version uses it from its very next request, parsed once (contract §1)", async () => {
+    expect(await page("it.wikipedia.org")).toBeUndefined(); // the memo is warm, on the previous version
+    const before = await loads();
+    await pollWith({ body: onlyOn("it.wikipedia.org", "all") });
+    // No wait for CONFIG_REFRESH_MS: the poll handed its compiled config to this isolate's memo.
+    expect(await page("it.wikipedia.org")).toBe("only-all-experiment=all;");
+    expect(await loads()).toBe(before + 1);
+    // Past the refresh period KV shows the same version: nothing is re-read or re-parsed.
+    await sleep(1100);
+    expect(await page("it.wikipedia.org")).toBe("only-all-experiment=all;");
+    await pollWith({ body: onlyOn("it.wikipedia.org", "all") });
+    expect(await page("it.wikipedia.org")).toBe("only-all-experiment=all;");
+    expect(await loads()).toBe(before + 1);
+  });
+
+  it("another isolate's new version (seen here only in KV) is picked up at the first refresh; the request that starts the refresh, after idling past the period, is still served from the previous config", async () => {
+    expect(await page("it.wikipedia.org")).toBe("only-all-experiment=all;");
+    // What another isolate's poll writes: the document, then the version pointer.
+    const kv = await h.kv();
+    const version = "e".repeat(64);
+    await kv.put("config/v1/document", onlyOn("it.wikipedia.org", "other"), { metadata: { version, acceptedAt: Date.now() } });
+    await kv.put("config/v1/version", version);
+    await sleep(1100); // idle past CONFIG_REFRESH_MS (1000 in the harness)
+    expect(await page("it.wikipedia.org")).toBe("only-all-experiment=all;");
+    await expect.poll(() => page("it.wikipedia.org"), { timeout: 3000, interval: 50 }).toBe("only-other-experiment=other;");
+  });
+
+  it("a refresh never steps back to an older acceptance than the one this isolate installed", async () => {
+    await pollWith({ body: onlyOn("it.wikipedia.org", "newest") });
+    expect(await page("it.wikipedia.org")).toBe("only-newest-experiment=newest;");
+    // KV (eventually consistent) still shows an earlier acceptance under another version.
+    const kv = await h.kv();
+    const stale = "d".repeat(64);
+    await kv.put("config/v1/document", onlyOn("it.wikipedia.org", "stale"), { metadata: { version: stale, acceptedAt: Date.now() - 60_000 } });
+    await kv.put("config/v1/version", stale);
+    await sleep(1100);
+    for (let i = 0; i < 3; i++) {
+      expect(await page("it.wikipedia.org")).toBe("only-newest-experiment=newest;");
+      await sleep(100);
+    }
   });
 });

@@ -50,7 +50,7 @@ async function firstVisit(host = "en.wikipedia.org"): Promise<{ cookie: string; 
   return { cookie, res };
 }
 
-describe("page requests: the full DESIGN flow", () => {
+describe("page requests: the full contract flow", () => {
   it("a first visit mints the cookie and enrolls with it, exactly as the core computes", async () => {
     const { cookie, res } = await firstVisit();
     const expected = expectedFor(doc, cookie, "en.wikipedia.org");
@@ -269,6 +269,9 @@ describe("origin failures", () => {
       const res = await dead.fetch("https://en.wikipedia.org/wiki/X");
       expect(res.status).toBe(502);
       expect((await res.text()).length).toBeLessThan(100);
+      const logged = await dead.log.take("origin.unreachable");
+      expect(logged).toHaveLength(1);
+      expect(logged[0]!.json).toMatchObject({ level: "error" });
     } finally {
       await dead.dispose();
     }
@@ -304,6 +307,13 @@ describe("degraded modes pass through", () => {
       expect(status.keyRing.ok).toBe(false);
       expect(status.keyRing.error).toMatch(/UNIQ_KEYS/);
       expect(JSON.stringify(status)).not.toContain("not-a-key");
+      // Loud, once: at settings parse, and once per minute from the request path; never the key itself.
+      for (const event of ["settings.key_ring_unusable", "enrollment.no_key_ring"]) {
+        const lines = await broken.log.take(event);
+        expect(lines, event).toHaveLength(1);
+        expect(lines[0]!.json!.level, event).toBe("error");
+        expect(lines[0]!.text).not.toContain("not-a-key");
+      }
       const ev = await broken.fetch(`https://en.wikipedia.org${EVENTS}`, { method: "POST", body: "{}" });
       expect(ev.status).toBe(204);
     } finally {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { liveConfig } from "../fixtures/config.js";
-import { loggedEvents, startWrappedWorker, type WrappedWorker } from "../helpers/fault-harness.js";
+import { startWrappedWorker, type WrappedWorker } from "../helpers/fault-harness.js";
 import { startStub, type StubServer } from "../helpers/stub-server.js";
 
 /**
@@ -68,7 +68,7 @@ describe("self-hosted settings", () => {
       const s = await w.status();
       expect(s.settings).toMatchObject({ splitCache: false, countryHeader: "x-geoip-country", errors: [] });
       expect(s.counters.cache).toEqual({ hit: 0, miss: 0, pass: 0, stored: 0 });
-      expect(loggedEvents(await w.logs()).filter((e) => e.startsWith("cache."))).toEqual([]);
+      expect(w.log.events().filter((e) => e.startsWith("cache."))).toEqual([]);
     });
   });
 
@@ -90,7 +90,7 @@ describe("self-hosted settings", () => {
         "COUNTRY_HEADER: must be empty or a header name; using the default",
       ];
       expect(s.settings.errors).toEqual(errors);
-      const logged = (await w.logs()).filter((l) => l.json?.["event"] === "settings.invalid");
+      const logged = await w.log.take("settings.invalid");
       expect(logged).toHaveLength(1);
       expect(logged[0]!.json!["errors"]).toEqual(errors);
     });

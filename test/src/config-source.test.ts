@@ -1,0 +1,95 @@
+import { describe, expect, it } from "vitest";
+import { acceptConfigDocument, acceptConfigResponse, isJsonContentType, pollRequestHeaders, readCapped, screenConfigResponse } from "../../src/config-source.js";
+import { MAX_CONFIG_BYTES } from "../../src/contract.js";
+import { WORKER_VERSION } from "../../src/version.js";
+import pkg from "../../package.json" with { type: "json" };
+import { sampleConfig } from "../fixtures/config.js";
+
+const GOOD = new TextEncoder().encode(JSON.stringify(sampleConfig()));
+const JSON_TYPE = "application/json; charset=utf-8";
+
+describe("acceptConfigResponse: one verdict for the poller and the tools (contract §1, §7)", () => {
+  it("accepts a 200 with a JSON type and a valid document, and returns its text and compiled form", () => {
+    const r = acceptConfigResponse(200, JSON_TYPE, GOOD);
+    expect(r.ok).toBe(true);
+    if (r.ok) {
+      expect(r.text).toBe(JSON.stringify(sampleConfig()));
+      expect(r.config.hosts.has("en.wikipedia.org")).toBe(true);
+    }
+    expect(acceptConfigResponse(200, "application/json", GOOD).ok).toBe(true);
+  });
+
+  it("refuses each wrong answer with one kind and one line", () => {
+    const cases: [number, string | null, Uint8Array | null, string, string][] = [
+      [500, JSON_TYPE, GOOD, "status", "HTTP 500, expected 200"],
+      [304, JSON_TYPE, GOOD, "status", "HTTP 304, expected 200"],
+      [200, "text/html", GOOD, "content-type", 'Content-Type "text/html", expected application/json'],
+      [200, null, GOOD, "content-type", "Content-Type missing, expected application/json"],
+      [200, "application/json; charset=iso-8859-1", GOOD, "content-type", 'Content-Type "application/json; charset=iso-8859-1", expected application/json (a charset, if given, must be utf-8)'],
+      [200, JSON_TYPE, null, "too-large", "body over the 5 MB cap"],
+      [200, JSON_TYPE, new Uint8Array([0x7b, 0xff, 0x7d]), "not-utf-8", "body is not valid UTF-8"],
+      [200, JSON_TYPE, new TextEncoder().encode('{"short": {}}'), "invalid", "config failed validation (1 problem)"],
+      [200, JSON_TYPE, new Uint8Array(0), "invalid", "config failed validation (1 problem)"],
+    ];
+    for (const [status, type, body, kind, reason] of cases) {
+      expect(acceptConfigResponse(status, type, body), `${status} ${type}`).toMatchObject({ ok: false, kind, reason });
+    }
+  });
+
+  it("never suggests that a charset is required: a type without one is fine, and its refusal does not mention one", () => {
+    expect(screenConfigResponse(200, "application/json")).toBeNull();
+    expect(screenConfigResponse(200, "text/plain")!.reason).not.toMatch(/charset/);
+  });
+
+  it("lists every validation problem with its path", () => {
+    const r = acceptConfigResponse(200, JSON_TYPE, new TextEncoder().encode('{"short": {}, "valid-name-x": {"start": "x"}}'));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.issues.map((i) => i.path)).toEqual(expect.arrayContaining(["$.short", '$["valid-name-x"].start']));
+  });
+
+  it("the head alone refuses a declared length over the cap, so the body need not be read", () => {
+    expect(screenConfigResponse(200, JSON_TYPE, String(MAX_CONFIG_BYTES + 1))).toMatchObject({ kind: "too-large", reason: `body over the 5 MB cap (Content-Length: ${MAX_CONFIG_BYTES + 1} bytes)` });
+    expect(screenConfigResponse(200, JSON_TYPE, String(MAX_CONFIG_BYTES))).toBeNull();
+    expect(screenConfigResponse(200, JSON_TYPE, "not a number")).toBeNull();
+  });
+
+  it("a document alone (a file) follows the same body rules; a BOM is dropped", () => {
+    expect(acceptConfigDocument(new Uint8Array(MAX_CONFIG_BYTES + 1))).toMatchObject({ kind: "too-large" });
+    const withBom = new Uint8Array([0xef, 0xbb, 0xbf, ...GOOD]);
+    expect(acceptConfigDocument(withBom)).toMatchObject({ ok: true, text: JSON.stringify(sampleConfig()) });
+  });
+
+  it("isJsonContentType: application/json with no charset or UTF-8, nothing else", () => {
+    expect(isJsonContentType("application/json")).toBe(true);
+    expect(isJsonContentType("application/json; charset=utf-8")).toBe(true);
+    expect(isJsonContentType('Application/JSON;charset="UTF-8"')).toBe(true);
+    expect(isJsonContentType("application/json; charset=iso-8859-1")).toBe(false);
+    expect(isJsonContentType("application/json; profile=x")).toBe(false);
+    expect(isJsonContentType("text/json")).toBe(false);
+    expect(isJsonContentType("text/html")).toBe(false);
+    expect(isJsonContentType(null)).toBe(false);
+  });
+
+  it("readCapped stops at the cap and reads the rest of nothing", async () => {
+    let pulled = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(c) {
+        pulled++;
+        c.enqueue(new Uint8Array(1024));
+      },
+    });
+    expect(await readCapped(stream, 4096)).toBeNull();
+    expect(pulled).toBeLessThanOrEqual(6);
+    expect(await readCapped(null)).toEqual(new Uint8Array(0));
+  });
+});
+
+describe("pollRequestHeaders (contract §1)", () => {
+  it("sends User-Agent: edge-enrollment/<version> and X-Experiment-Config-Poller", () => {
+    expect(pollRequestHeaders(WORKER_VERSION, "here")).toEqual({ "User-Agent": `edge-enrollment/${WORKER_VERSION}`, "X-Experiment-Config-Poller": "here", Accept: "application/json" });
+  });
+
+  it("the version is package.json's", () => {
+    expect(WORKER_VERSION).toBe(pkg.version);
+  });
+});
