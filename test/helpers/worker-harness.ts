@@ -1,3 +1,4 @@
+import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
 import { asBrowser } from "./browser-ua.js";
 import { DEV_KEYS } from "../fixtures/config.js";
@@ -12,7 +13,14 @@ export interface Harness {
   /** Runs the scheduled handler (the config poll) and waits for it. */
   poll(): Promise<void>;
   kv(): Promise<KVNamespaceLike>;
+  /** The lines the worker wrote, when started with `captureLogs` (then they are not printed). */
+  logs(): readonly string[];
   dispose(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  /** Keep the worker's console lines for the test to assert on, instead of printing them. */
+  readonly captureLogs?: boolean;
 }
 
 /** The subset of the KV binding the tests use. */
@@ -24,13 +32,31 @@ export interface KVNamespaceLike {
   delete(key: string): Promise<void>;
 }
 
-export async function startWorker(bindings: Record<string, string>): Promise<Harness> {
+export async function startWorker(bindings: Record<string, string>, options: HarnessOptions = {}): Promise<Harness> {
+  const lines: string[] = [];
+  const capture = (stream: Readable) => {
+    stream.setEncoding("utf8");
+    let rest = "";
+    stream.on("data", (chunk: string) => {
+      const parts = (rest + chunk).split("\n");
+      rest = parts.pop() ?? "";
+      for (const line of parts) if (line.trim() !== "") lines.push(line);
+    });
+  };
   const mf = new Miniflare({
     modules: true,
     scriptPath: "dist/worker.js",
     compatibilityDate: "2026-04-26",
     kvNamespaces: ["CONFIG"],
     bindings: { UNIQ_KEYS: DEV_KEYS, CONFIG_REFRESH_MS: "1000", ...bindings },
+    ...(options.captureLogs === true
+      ? {
+          handleRuntimeStdio(stdout: Readable, stderr: Readable) {
+            capture(stdout);
+            capture(stderr);
+          },
+        }
+      : {}),
   });
   await mf.ready;
   return {
@@ -41,6 +67,7 @@ export async function startWorker(bindings: Record<string, string>): Promise<Har
       await worker.scheduled({ cron: "* * * * *" });
     },
     kv: async () => (await mf.getKVNamespace("CONFIG")) as unknown as KVNamespaceLike,
+    logs: () => lines,
     dispose: () => mf.dispose(),
   };
 }
