@@ -68,7 +68,7 @@ function previewBanner(): string {
   ${l.link}
   forces ${l.pairs.map((p) => `${p.experiment}=${p.group}`).join(", ")} until ${formatInstant(l.expiresAtMs)} (${formatTtl(l.ttlMs)}); events leave them out
   make another: npm run preview-link -- --host ${first} --pair EXPERIMENT=GROUP --base http://${first}:${e.port} \\
-                  --path /wiki/Main_Page${keysFile} --config ${e.configApi.configUrl}
+                  --path /wiki/Main_Page${keysFile} --config '${e.configApi.configUrl}'
 `;
   } catch (err) {
     return `Preview links: on, but no link could be made: ${(err as Error).message}\n`;
