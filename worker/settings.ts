@@ -157,9 +157,10 @@ export function parseSettings(env: Env): Settings {
 }
 
 // PREVIEW_KEYS: unset means previews are off (no error); a ring that shares a key with
-// UNIQ_KEYS is refused, so one leak never covers both (contract §10).
-function previewRing(text: string | undefined, uniq: string | undefined): { ring: KeyRing | null; error: string | null } {
-  if (text === undefined || text.trim() === "") return { ring: null, error: null };
+// UNIQ_KEYS is refused, so one leak never covers both (contract §10). Unset is undefined on
+// Cloudflare but null under workerd serve (a `fromEnvironment` binding of a missing variable).
+function previewRing(text: string | null | undefined, uniq: string | null | undefined): { ring: KeyRing | null; error: string | null } {
+  if (text == null || text.trim() === "") return { ring: null, error: null };
   const parsed = parseKeyRing(text);
   if (!parsed.ok) return { ring: null, error: `PREVIEW_KEYS: ${parsed.error}` };
   const keysOf = (ring: string) => new Set(ring.split(",").map((e) => e.slice(e.indexOf(":") + 1).trim()));

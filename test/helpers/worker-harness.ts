@@ -32,7 +32,7 @@ export interface KVNamespaceLike {
   delete(key: string): Promise<void>;
 }
 
-export async function startWorker(bindings: Record<string, string>, options: HarnessOptions = {}): Promise<Harness> {
+export async function startWorker(bindings: Record<string, string | null>, options: HarnessOptions = {}): Promise<Harness> {
   const lines: string[] = [];
   const capture = (stream: Readable) => {
     stream.setEncoding("utf8");

@@ -105,7 +105,7 @@ const page = (req: Recorded, res: import("node:http").ServerResponse) => {
   res.end(`render=${++renders} enrollments=${req.headers["x-experiment-enrollments"] ?? "(none)"}`);
 };
 
-async function worker(bindings: Record<string, string>): Promise<Harness> {
+async function worker(bindings: Record<string, string | null>): Promise<Harness> {
   const w = await startWorker({ CONFIG_URL: `${configApi.url}/config`, ORIGIN_URL: origin.url, ...bindings }, { captureLogs: true });
   harnesses.push(w);
   await w.poll();
@@ -391,6 +391,18 @@ describe("previews off", () => {
     expect(res.headers.getSetCookie()).toEqual([]);
     expect((await status(w)).previewKeyRing).toEqual({ on: false, error: null });
     expect(w.logs().filter((line) => line.includes("preview"))).toEqual([]);
+  });
+
+  it("PREVIEW_KEYS unset the way workerd serve leaves it (null, self-hosted) is off too, not a failure", async () => {
+    // Before: null.trim() threw in the settings, and every request failed over to the bare proxy.
+    const w = await worker({ PREVIEW_KEYS: null });
+    const cookie = visitor();
+    const { res } = await get(w, `https://${EN}/wiki/Null?wmf-preview=x`, `WMF-Uniq=${cookie}`);
+    expect(res.status).toBe(200);
+    expect(last().url).toBe("/wiki/Null?wmf-preview=x");
+    expect(last().headers["x-experiment-enrollments"]).toBe(expectedFor(doc, cookie, EN).page);
+    expect((await status(w)).previewKeyRing).toEqual({ on: false, error: null });
+    expect(w.logs().filter((line) => line.includes('"level":"error"'))).toEqual([]);
   });
 
   it("PREVIEW_KEYS sharing a key with UNIQ_KEYS turns previews off, with a logged error", async () => {
