@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEVELOPMENT_KEY } from "../src/keyring.js";
+import { DEVELOPMENT_KEY, DEVELOPMENT_PREVIEW_KEY } from "../src/keyring.js";
 
 /**
  * Local secrets the way wrangler reads them: `.dev.vars` (never committed) wins, then the
@@ -31,11 +31,21 @@ export function parseDevVars(text: string): Map<string, string> {
 
 /** UNIQ_KEYS from `.dev.vars`, else `.dev.vars.example`, else `0:<development key>`. */
 export function readUniqKeys(root: string): DevVar {
-  for (const name of [".dev.vars", ".dev.vars.example"]) {
-    const path = join(root, name);
+  return readDevVar(root, "UNIQ_KEYS", { value: `0:${DEVELOPMENT_KEY}`, source: "built-in development key" });
+}
+
+/** PREVIEW_KEYS (contract §10) the same way, else `0:<development preview key>`. */
+export function readPreviewKeys(root: string): DevVar {
+  return readDevVar(root, "PREVIEW_KEYS", { value: `0:${DEVELOPMENT_PREVIEW_KEY}`, source: "built-in development preview key" });
+}
+
+/** One variable from `.dev.vars`, else `.dev.vars.example`, else `fallback`; each file is asked for it on its own. */
+export function readDevVar(root: string, name: string, fallback: DevVar): DevVar {
+  for (const file of [".dev.vars", ".dev.vars.example"]) {
+    const path = join(root, file);
     if (!existsSync(path)) continue;
-    const value = parseDevVars(readFileSync(path, "utf8")).get("UNIQ_KEYS");
-    if (value !== undefined && value !== "") return { value, source: name };
+    const value = parseDevVars(readFileSync(path, "utf8")).get(name);
+    if (value !== undefined && value !== "") return { value, source: file };
   }
-  return { value: `0:${DEVELOPMENT_KEY}`, source: "built-in development key" };
+  return fallback;
 }

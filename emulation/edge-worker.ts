@@ -25,6 +25,8 @@ export interface EdgeWorkerOptions {
   readonly configUrl: string;
   readonly originUrl: string;
   readonly uniqKeys: string;
+  /** PREVIEW_KEYS (contract §10); absent or "" = previews off. */
+  readonly previewKeys?: string;
   /** 0 picks a free port; default 8787. */
   readonly port?: number;
   readonly host?: string;
@@ -95,6 +97,7 @@ export async function startEdgeWorker(options: EdgeWorkerOptions): Promise<EdgeW
     EVENTS_PATH: options.eventsPath ?? "/evt-103e/v2/events",
     COOKIE_DOMAIN: options.cookieDomain ?? "",
     UNIQ_KEYS: options.uniqKeys,
+    ...(options.previewKeys ? { PREVIEW_KEYS: options.previewKeys } : {}),
     COUNTRY_HEADER: EMULATION_COUNTRY_HEADER,
     ...options.vars,
   };

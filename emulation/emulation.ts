@@ -2,13 +2,17 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { AutoRouter, json } from "itty-router";
 import { startConfigApi, isMode, CONFIG_API_MODES, SAMPLE_CONFIG_FILE, type ConfigApi, type ConfigApiMode } from "./config-api.js";
-import { readUniqKeys } from "./dev-vars.js";
+import { readPreviewKeys, readUniqKeys } from "./dev-vars.js";
 import { EMULATION_COUNTRY_HEADER } from "./emulated-country.js";
 import { REPO_ROOT, startEdgeWorker, type EdgeWorker, type PollOutcome } from "./edge-worker.js";
 import { serveFetch, type RunningServer } from "./node-serve.js";
 import { emulationMapPage, type HeldConfig } from "./map-page.js";
 import { startWikiOrigin, type WikiOrigin } from "./wiki-origin.js";
 import { MAP_PAGE_CSP } from "../tools/bucket-map-html.js";
+import type { CompiledConfig } from "../src/config-compile.js";
+import { parseConfigText } from "../src/config-parse.js";
+import { parseKeyRing } from "../src/keyring.js";
+import { checkPairs, groupsOf, linkBase, linkPath, makePreviewLink, parseTtl, type PreviewLink, type PreviewPair } from "../tools/preview-mint.js";
 
 /**
  * The whole system on one machine: config API, wiki origin, the worker in Miniflare wired
@@ -31,6 +35,8 @@ export interface EmulationOptions {
   readonly kvPersist?: string | false;
   /** Default: UNIQ_KEYS from .dev.vars, .dev.vars.example, or the development key. */
   readonly uniqKeys?: string;
+  /** PREVIEW_KEYS (contract §10). Default: from .dev.vars, .dev.vars.example, or the development preview key; "" = previews off. */
+  readonly previewKeys?: string;
   /**
    * COOKIE_DOMAIN for the worker. Default: the common parent of the config's hosts (one
    * cookie for en and de, like `.wikipedia.org`); "" = the worker's own rule (host-only
@@ -64,6 +70,14 @@ export interface Emulation extends RunningServer {
   /** Wiki hosts of the config document at start-up, e.g. en.wikipedia.localhost. */
   readonly hosts: readonly string[];
   readonly uniqKeysSource: string;
+  /** Where PREVIEW_KEYS came from, or null when previews are off. */
+  readonly previewKeysSource: string | null;
+  /**
+   * A preview link on `host` through this worker (contract §10), made by the preview-link
+   * tool's own code: the pairs checked against the config being served, the token signed
+   * under the worker's PREVIEW_KEYS. Throws when previews are off or a pair does not fit.
+   */
+  previewLink(host: string, pairs: readonly PreviewPair[], options?: { path?: string; ttl?: string }): PreviewLink;
   /** The COOKIE_DOMAIN given to the worker ("" = its own rule). */
   readonly cookieDomain: string;
   /** A browser URL through the worker, e.g. http://en.wikipedia.localhost:8787/wiki/Main_Page. */
@@ -103,10 +117,12 @@ export async function startEmulation(options: EmulationOptions = {}): Promise<Em
     const hosts = hostsOf(configApi.file);
     const cookieDomain = options.cookieDomain ?? commonParentDomain(hosts) ?? "";
     const keys = options.uniqKeys === undefined ? readUniqKeys(REPO_ROOT) : { value: options.uniqKeys, source: "options" };
+    const previewKeys = options.previewKeys === undefined ? readPreviewKeys(REPO_ROOT) : { value: options.previewKeys, source: "options" };
     const worker = await startEdgeWorker({
       configUrl: configApi.configUrl,
       originUrl: origin.url,
       uniqKeys: keys.value,
+      previewKeys: previewKeys.value,
       port: ports.worker,
       eventsPath: origin.eventsPath,
       kvPersist: options.kvPersist ?? false,
@@ -156,6 +172,8 @@ export async function startEmulation(options: EmulationOptions = {}): Promise<Em
       controlUrl: control.url,
       hosts,
       uniqKeysSource: keys.source,
+      previewKeysSource: previewKeys.value === "" ? null : previewKeys.source,
+      previewLink: (host, pairs, opts = {}) => emulationPreviewLink(previewKeys.value, configApi.file, `http://${host}:${worker.port}`, host, pairs, opts),
       cookieDomain,
       pageUrl: (host, path = "/wiki/Main_Page") => `http://${host}:${worker.port}${path}`,
       poll,
@@ -233,6 +251,53 @@ async function startControl(deps: ControlDeps): Promise<RunningServer> {
     }),
   );
   return serveFetch((request) => router.fetch(request), { port: deps.port });
+}
+
+/** The preview-link tool's steps, in its order, for a link through the emulated worker. */
+function emulationPreviewLink(
+  keys: string,
+  configFile: string,
+  base: string,
+  host: string,
+  pairs: readonly PreviewPair[],
+  opts: { path?: string; ttl?: string },
+): PreviewLink {
+  if (keys === "") throw new Error("previews are off: the emulation runs without PREVIEW_KEYS");
+  const ring = parseKeyRing(keys);
+  if (!ring.ok) throw new Error(`PREVIEW_KEYS: ${ring.error}`);
+  const config = configOf(configFile);
+  const ttl = parseTtl(opts.ttl);
+  if (!ttl.ok) throw new Error(ttl.error);
+  const nowMs = Date.now();
+  const { problems } = checkPairs(config, host, pairs, nowMs, nowMs + ttl.ms);
+  if (problems.length > 0) throw new Error(problems.map((p) => `${p.pair}: ${p.message}`).join("; "));
+  const b = linkBase(host, base);
+  if (!b.ok) throw new Error(b.error);
+  const path = linkPath(opts.path ?? "/wiki/Main_Page");
+  if (!path.ok) throw new Error(path.error);
+  return makePreviewLink({ ring: ring.ring, host, pairs, nowMs, ttlMs: ttl.ms, base: b.base, path: path.path });
+}
+
+function configOf(file: string): CompiledConfig {
+  const parsed = parseConfigText(readFileSync(file, "utf8"));
+  if (!parsed.ok) throw new Error(`${file} does not validate: ${parsed.issues[0]?.path} ${parsed.issues[0]?.message}`);
+  return parsed.config;
+}
+
+/**
+ * What the start-up banner's preview link shows: the last group of the first two live,
+ * cache-split experiments on `host` (so both the page header and Server-Timing show it),
+ * e.g. `sticky-header-2026=treatment`. Empty when the host has none.
+ */
+export function bannerPreviewPairs(configFile: string, host: string, nowMs = Date.now()): PreviewPair[] {
+  let config: CompiledConfig;
+  try {
+    config = configOf(configFile);
+  } catch {
+    return [];
+  }
+  const live = (config.hosts.get(host)?.experiments ?? []).filter((e) => e.cacheSplit && e.startMs <= nowMs && nowMs < e.endMs);
+  return live.slice(0, 2).map((e) => ({ experiment: e.name, group: groupsOf(e).at(-1)! }));
 }
 
 /** KV key of the worker's accepted document (worker/config-store.ts), metadata { version, acceptedAt }. */

@@ -1,7 +1,9 @@
 import { createInterface } from "node:readline";
 import { CONFIG_API_MODES } from "./config-api.js";
 import { DEFAULT_KV_PERSIST } from "./edge-worker.js";
-import { DEFAULT_PORTS, startEmulation, type Emulation } from "./emulation.js";
+import { bannerPreviewPairs, DEFAULT_PORTS, startEmulation, type Emulation } from "./emulation.js";
+import { formatInstant } from "../tools/cli-args.js";
+import { formatTtl } from "../tools/preview-mint.js";
 
 /**
  * `npm start`: the whole system on this machine with zero configuration. Ports can be
@@ -55,6 +57,25 @@ const e = emulation;
 // Enter polls only when stdin is a terminal; redirected or closed input offers nothing to press.
 const interactive = process.stdin.isTTY === true;
 const [first = "en.wikipedia.localhost", second] = e.hosts;
+
+// A working preview link (contract §10), made by the preview-link tool's own code.
+function previewBanner(): string {
+  if (e.previewKeysSource === null) return "Preview links: off (no PREVIEW_KEYS)\n";
+  const pairs = bannerPreviewPairs(e.configApi.file, first);
+  if (pairs.length === 0) return `Preview links: on, but ${first} has no live cache-split experiment to show\n`;
+  try {
+    const l = e.previewLink(first, pairs);
+    const keysFile = e.previewKeysSource.startsWith(".dev.vars") ? ` --keys-file ${e.previewKeysSource}` : "";
+    return `Preview link (PREVIEW_KEYS from ${e.previewKeysSource}${l.developmentKey ? ": the DEVELOPMENT preview key, never for production" : ""}):
+  ${l.link}
+  forces ${l.pairs.map((p) => `${p.experiment}=${p.group}`).join(", ")} until ${formatInstant(l.expiresAtMs)} (${formatTtl(l.ttlMs)}); events leave them out
+  make another: npm run preview-link -- --host ${first} --pair EXPERIMENT=GROUP --base http://${first}:${e.port} \\
+                  --path /wiki/Main_Page${keysFile} --config '${e.configApi.configUrl}'
+`;
+  } catch (err) {
+    return `Preview links: on, but no link could be made: ${(err as Error).message}\n`;
+  }
+}
 console.log(`
 Edge Enrollment emulation is running (worker in workerd via Miniflare, keys: ${e.uniqKeysSource}).
 
@@ -65,6 +86,7 @@ ${second === undefined ? "" : `  ${e.pageUrl(second)}\n`}  ${e.pageUrl(first, "/
   ${e.origin.url}/_emulation/events                 events the origin received
 With curl, name the host's address: curl --resolve ${first}:${e.port}:127.0.0.1 ${e.pageUrl(first)}
 
+${previewBanner()}
 Behind it:
   config API   ${e.configApi.configUrl}
                serving ${e.configApi.file} (edit it; it is re-read on every poll)

@@ -64,6 +64,8 @@ export interface ReceivedEvent {
   readonly pairs: EnrollmentPair[] | null;
   /** True if a WMF-Uniq cookie leaked through the edge (it must not). */
   readonly uniqCookieReachedOrigin: boolean;
+  /** True if a WMF-Preview cookie leaked through the edge (it must not while previews are on, contract §10). */
+  readonly previewCookieReachedOrigin: boolean;
   readonly contentType: string | null;
   /** The body, cut at 2,000 characters. */
   readonly body: string;
@@ -75,6 +77,7 @@ export interface PageRender {
   readonly path: string;
   readonly enrollments: string | null;
   readonly uniqCookieReachedOrigin: boolean;
+  readonly previewCookieReachedOrigin: boolean;
   /** The context of the request that caused this render (a cached copy keeps it). */
   readonly edge: EdgeContextView;
 }
@@ -105,6 +108,7 @@ export async function startWikiOrigin(options: WikiOriginOptions = {}): Promise<
     const enrollments = request.headers.get(ENROLLMENTS_HEADER);
     const edge = edgeContextOf(request, url, countryHeader, sessionCookie);
     const uniqCookieReachedOrigin = hasUniqCookie(request.headers.get("cookie"));
+    const previewCookieReachedOrigin = hasCookie(request.headers.get("cookie"), "wmf-preview");
     if (url.searchParams.get("emulation") === "context") {
       // The page script's re-request: this request's own context and enrollments, never
       // cached (a cached page shows the context of the visitor it was rendered for).
@@ -116,6 +120,7 @@ export async function startWikiOrigin(options: WikiOriginOptions = {}): Promise<
       path: url.pathname,
       enrollments,
       uniqCookieReachedOrigin,
+      previewCookieReachedOrigin,
       edge,
     };
     renders.push(render);
@@ -142,6 +147,7 @@ export async function startWikiOrigin(options: WikiOriginOptions = {}): Promise<
       enrollments,
       pairs: enrollments === null ? [] : decodeEnrollmentHeader(enrollments),
       uniqCookieReachedOrigin: hasUniqCookie(request.headers.get("cookie")),
+      previewCookieReachedOrigin: hasCookie(request.headers.get("cookie"), "wmf-preview"),
       contentType: request.headers.get("content-type"),
       body: text.slice(0, 2000),
     });
@@ -186,8 +192,13 @@ export function edgeContextOf(request: Request, url: URL, countryHeader: string,
 
 /** True when a Cookie header carries WMF-Uniq under any letter case. */
 export function hasUniqCookie(cookie: string | null): boolean {
+  return hasCookie(cookie, "wmf-uniq");
+}
+
+/** True when a Cookie header carries the cookie `lowerName` under any letter case. */
+export function hasCookie(cookie: string | null, lowerName: string): boolean {
   if (cookie === null) return false;
-  return cookie.split(";").some((part) => part.trim().toLowerCase().startsWith("wmf-uniq="));
+  return cookie.split(";").some((part) => part.trim().toLowerCase().startsWith(`${lowerName}=`));
 }
 
 function notFound(request: Request): Response {
@@ -205,6 +216,7 @@ function renderPage(title: string, render: PageRender, hostHeader: string | null
     enrollments: render.enrollments,
     pairs,
     uniqCookieReachedOrigin: render.uniqCookieReachedOrigin,
+    previewCookieReachedOrigin: render.previewCookieReachedOrigin,
     context: render.edge.context,
     crawler: render.edge.crawler,
   }).replaceAll("<", "\\u003c");
@@ -265,7 +277,8 @@ again; later navigations carry it too.</p>
 <h2>1. What the origin received</h2>
 <p><code>X-Experiment-Enrollments: <span id="origin-header">${render.enrollments === null ? "(absent)" : esc(render.enrollments)}</span></code></p>
 <table><thead><tr><th>experiment</th><th>group</th></tr></thead><tbody id="origin-groups">${rows}</tbody></table>
-<p>WMF-Uniq cookie reached the origin: <b id="origin-cookie" class="${render.uniqCookieReachedOrigin ? "bad" : "ok"}">${render.uniqCookieReachedOrigin ? "YES (it must not)" : "no"}</b></p>
+<p>WMF-Uniq cookie reached the origin: <b id="origin-cookie" class="${render.uniqCookieReachedOrigin ? "bad" : "ok"}">${render.uniqCookieReachedOrigin ? "YES (it must not)" : "no"}</b>;
+WMF-Preview cookie (a preview link's): <b id="origin-preview-cookie" class="${render.previewCookieReachedOrigin ? "bad" : "ok"}">${render.previewCookieReachedOrigin ? "YES (it must not while previews are on)" : "no"}</b></p>
 
 <h2>2. What the origin answered</h2>
 <pre>Vary: ${esc(PAGE_VARY)}

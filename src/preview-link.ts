@@ -6,13 +6,20 @@ import { PREVIEW_PARAM } from "./contract.js";
  * lands on the URL the tester meant.
  */
 
-/** The parameter's first value (percent-decoded), or null when the query has none. */
+/**
+ * The parameter's first value (percent-decoded), or null when the query has none. The name
+ * counts only as written, `wmf-preview` (as every link the tool makes spells it), never
+ * percent-encoded: the fast path below sees only that spelling, so whether a query is a
+ * link never depends on what else it holds.
+ */
 export function previewParam(search: string): string | null {
   // Fast path: almost no request carries the parameter; one substring search rules it out.
   if (!search.includes(PREVIEW_PARAM)) return null;
   for (const part of parts(search)) {
-    const eq = part.indexOf("=");
-    if (decode(eq < 0 ? part : part.slice(0, eq)) === PREVIEW_PARAM) return eq < 0 ? "" : decode(part.slice(eq + 1));
+    if (isPreviewPart(part)) {
+      const eq = part.indexOf("=");
+      return eq < 0 ? "" : decode(part.slice(eq + 1));
+    }
   }
   return null;
 }
@@ -22,11 +29,13 @@ export function previewParam(search: string): string | null {
  * (a path like `//evil.example` stays a path on this host), the query without the parameter.
  */
 export function previewRedirect(protocol: string, host: string, pathname: string, search: string): string {
-  const kept = parts(search).filter((part) => {
-    const eq = part.indexOf("=");
-    return decode(eq < 0 ? part : part.slice(0, eq)) !== PREVIEW_PARAM;
-  });
+  const kept = parts(search).filter((part) => !isPreviewPart(part));
   return `${protocol}//${host}${pathname}${kept.length === 0 ? "" : `?${kept.join("&")}`}`;
+}
+
+// `wmf-preview=…` or a bare `wmf-preview`, the name exactly as written.
+function isPreviewPart(part: string): boolean {
+  return part.startsWith(PREVIEW_PARAM) && (part.length === PREVIEW_PARAM.length || part.charCodeAt(PREVIEW_PARAM.length) === 61 /* = */);
 }
 
 function parts(search: string): string[] {

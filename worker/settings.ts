@@ -157,8 +157,8 @@ export function parseSettings(env: Env): Settings {
 }
 
 // PREVIEW_KEYS: unset means previews are off (no error); a ring that shares a key with
-// UNIQ_KEYS is refused, so one leak never covers both (contract §10).
-// Unset arrives as undefined, or as null from a self-hosted node's empty environment variable.
+// UNIQ_KEYS is refused, so one leak never covers both (contract §10). Unset is undefined on
+// Cloudflare but null under workerd serve (a `fromEnvironment` binding of a missing variable).
 function previewRing(text: string | null | undefined, uniq: string | null | undefined): { ring: KeyRing | null; error: string | null } {
   if (text == null || text.trim() === "") return { ring: null, error: null };
   const parsed = parseKeyRing(text);

@@ -31,6 +31,7 @@ export function renderStatusHtml(status: Obj, host: string, nowMs: number): stri
   ${configCard(config, nowMs)}
   ${pollCard(status["poll"], nowMs)}
   ${keyRingCard(obj(status["keyRing"]))}
+  ${status["previewKeyRing"] !== undefined && previewCard(obj(status["previewKeyRing"]))}
 </div>
 ${Object.keys(live).length > 0 || config["liveExperiments"] !== undefined ? liveSection(live) : ""}
 <section id="counters"><h2>Counters <small>this isolate, since it started</small></h2>${counterGroups(obj(status["counters"]))}</section>
@@ -121,6 +122,25 @@ function keyRingCard(ring: Obj): SafeHtml {
   <p class="big">mints with tag <span id="minting-tag">${text(ring["mintingTag"])}</span></p>
   <p>verifies tags: <span id="key-tags">${tags.map((t) => text(t)).join(", ")}</span></p>
   ${dev && html`<p class="bad-text">the committed development key is in use: not for production</p>`}
+  <p class="muted">Tags only; keys are never shown.</p>
+</section>`;
+}
+
+// contract §10: whether preview links work here, and under which key tags.
+function previewCard(ring: Obj): SafeHtml {
+  if (ring["on"] !== true) {
+    const error = ring["error"];
+    return typeof error === "string"
+      ? html`<section class="card bad" id="preview-keys" data-on="false"><h2>Preview links</h2><p class="big">off</p><p class="bad-text">${error}</p></section>`
+      : html`<section class="card" id="preview-keys" data-on="false"><h2>Preview links</h2><p class="big">off</p><p class="muted">PREVIEW_KEYS is not set: <code>?wmf-preview=</code> and the <code>WMF-Preview</code> cookie pass through like any other.</p></section>`;
+  }
+  const tags = Array.isArray(ring["tags"]) ? (ring["tags"] as unknown[]) : [];
+  const dev = ring["developmentKey"] === true;
+  return html`<section class="card ${dev ? "warn" : "good"}" id="preview-keys" data-on="true">
+  <h2>Preview links</h2>
+  <p class="big">on</p>
+  <p>links verify under tags: <span id="preview-key-tags">${tags.map((t) => text(t)).join(", ")}</span> (new links: tag <span id="preview-minting-tag">${text(ring["mintingTag"])}</span>)</p>
+  ${dev && html`<p class="bad-text">the committed development preview key is in use: not for production</p>`}
   <p class="muted">Tags only; keys are never shown.</p>
 </section>`;
 }

@@ -48,6 +48,11 @@ export async function statusBody(env: Env, now: number, waitUntil: (p: Promise<u
     keyRing: settings.keyRing === null
       ? { ok: false, error: settings.keyRingError }
       : { ok: true, mintingTag: settings.keyRing.minting.tag, tags: settings.keyRing.tags, developmentKey: settings.keyRing.usesDevelopmentKey },
+    // contract §10: the preview ring's tags, never its keys; off when PREVIEW_KEYS is unset
+    // (error null) or refused (malformed, or sharing a key with UNIQ_KEYS).
+    previewKeyRing: settings.previewKeyRing === null
+      ? { on: false, error: settings.previewKeyRingError }
+      : { on: true, mintingTag: settings.previewKeyRing.minting.tag, tags: settings.previewKeyRing.tags, developmentKey: settings.previewKeyRing.usesDevelopmentKey },
     settings: {
       // Whether they are set, never the addresses: the status page is public, and an
       // origin's address is what lets a client bypass the CDN.

@@ -51,6 +51,7 @@ interface PageView {
     enrollments: string | null;
     pairs: { experiment: string; group: string }[] | null;
     uniqCookieReachedOrigin: boolean;
+    previewCookieReachedOrigin: boolean;
     context: RequestContext;
     crawler: boolean;
   };
@@ -535,6 +536,71 @@ suite(haveChromium || mustRun ? "browser end-to-end through the emulation" : `br
       const names = (await context.cookies()).map((c) => c.name);
       expect(names).not.toContain("emulation-country");
       expect(names).not.toContain(EMULATION_SESSION_COOKIE);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("follows a preview link made by the preview-link tool's code: the forced groups in the page and at the origin, an event without them", async () => {
+    const context = await browser.newContext({ userAgent: BROWSER_UA });
+    try {
+      const page = await context.newPage();
+      // The visitor's own groups first, so the forced ones can be told from them.
+      const own = await visit(page, EN, freshPath("Own"));
+      const ownGroups = own.view.browser.groups;
+      const forced: Record<string, string> = {
+        "sticky-header-2026": ownGroups["sticky-header-2026"] === "control" ? "treatment" : "control",
+        // A 10 % sample, and a rule-gated experiment this visitor (no country) is not eligible for.
+        "search-suggest-sample": "treatment",
+        "dach-welcome-banner": "banner",
+      };
+      const path = freshPath("Preview");
+      const l = emulation.previewLink(EN, Object.entries(forced).map(([experiment, group]) => ({ experiment, group })), { path: `${path}?x=1` });
+
+      const response = await page.goto(l.link);
+      expect(response?.status()).toBe(200);
+      // The browser followed the 302 to the same URL without the parameter.
+      expect(page.url()).toBe(emulation.pageUrl(EN, `${path}?x=1`));
+      const hop = response!.request().redirectedFrom();
+      expect(hop?.url()).toBe(l.link);
+      const redirect = await hop!.response();
+      expect(redirect!.status()).toBe(302);
+      expect((await redirect!.allHeaders())["cache-control"]).toBe("no-store");
+      // The host-only, HttpOnly preview cookie; the visitor's WMF-Uniq as it was.
+      const cookies = await context.cookies();
+      const preview = cookies.find((c) => c.name === "WMF-Preview");
+      expect(preview).toMatchObject({ value: l.token, domain: EN, path: "/", httpOnly: true, secure: true, sameSite: "Lax" });
+      expect(Math.abs(preview!.expires - l.expiresAtMs / 1000)).toBeLessThanOrEqual(1);
+      expect(cookies.find((c) => c.name === "WMF-Uniq")?.value).toBe(own.cookie);
+      expect(await page.evaluate<string>("document.cookie")).not.toContain("WMF-Preview");
+
+      // The page: Server-Timing as the page script shows it, and the origin's header.
+      const view = (await page.evaluate("window.emulation")) as PageView;
+      expect(view.browser.error).toBeNull();
+      for (const [exp, group] of Object.entries(forced)) {
+        expect(view.browser.groups[exp], `${exp} in Server-Timing`).toBe(group);
+        expect(view.origin.enrollments, `${exp} at the origin`).toContain(`${exp}=${group};`);
+      }
+      for (const [exp, group] of Object.entries(ownGroups)) if (!(exp in forced)) expect(view.browser.groups[exp], exp).toBe(group);
+      expect(await page.textContent("#browser-raw")).toContain(`sticky-header-2026=${forced["sticky-header-2026"]};`);
+      expect(await page.locator("#browser-groups .bad").count(), "the page finds Server-Timing and the origin in agreement").toBe(0);
+      expect(view.origin.uniqCookieReachedOrigin).toBe(false);
+      expect(view.origin.previewCookieReachedOrigin).toBe(false);
+      expect(await page.textContent("#origin-preview-cookie")).toBe("no");
+
+      // An event from the previewed page reaches the origin without the forced experiments.
+      const nonce = `preview-${Date.now().toString(36)}`;
+      expect(await page.evaluate<number>(`window.sendTestEvent(${JSON.stringify(nonce)})`)).toBe(202);
+      const event = emulation.origin.events.find((e) => e.body.includes(nonce));
+      expect(event, "the event reached the origin").toBeDefined();
+      const kept = expected(own.cookie!, EN).events.split(";").filter((p) => p !== "" && !Object.keys(forced).some((exp) => p.startsWith(`${exp}=`)));
+      expect(event!.enrollments).toBe(kept.map((p) => `${p};`).join(""));
+      for (const exp of Object.keys(forced)) expect(event!.enrollments ?? "").not.toContain(exp);
+      expect(event!.previewCookieReachedOrigin).toBe(false);
+
+      // The cookie keeps the preview on the next page.
+      const next = await visit(page, EN, freshPath("Next"));
+      expect(next.view.browser.groups["sticky-header-2026"]).toBe(forced["sticky-header-2026"]);
     } finally {
       await context.close();
     }

@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { randomFillSync } from "node:crypto";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
@@ -8,10 +9,10 @@ import { parseKeyRing } from "../../src/keyring.js";
 import type { RequestContext } from "../../src/request-context.js";
 import { mintToken } from "../../src/token.js";
 import { SAMPLE_CONFIG_FILE } from "../../emulation/config-api.js";
-import { readUniqKeys } from "../../emulation/dev-vars.js";
+import { readPreviewKeys, readUniqKeys } from "../../emulation/dev-vars.js";
 import { EMULATION_COUNTRY_HEADER, EMULATION_SESSION_COOKIE } from "../../emulation/emulated-country.js";
 import { REPO_ROOT } from "../../emulation/edge-worker.js";
-import { commonParentDomain, startEmulation, type Emulation } from "../../emulation/emulation.js";
+import { bannerPreviewPairs, commonParentDomain, startEmulation, type Emulation } from "../../emulation/emulation.js";
 import { BROWSER_UA, CRAWLER_UA, MOBILE_BROWSER_UA } from "../helpers/browser-ua.js";
 import { browserFacts, expectedFor } from "../helpers/expect-enrollment.js";
 
@@ -46,6 +47,7 @@ function send(port: number, host: string, path: string, init: { method?: string;
 interface OriginView {
   render: number;
   enrollments: string | null;
+  previewCookieReachedOrigin: boolean;
   context: RequestContext;
   crawler: boolean;
 }
@@ -267,6 +269,78 @@ describe("emulation with the built worker", () => {
     const without = await send(emu.port, EN, emu.origin.eventsPath, { method: "POST", body: "{}" });
     expect(without.status).toBe(204);
     expect(emu.origin.events.length).toBe(count);
+  });
+});
+
+describe("preview links in the emulation (contract §10)", () => {
+  let emu: Emulation;
+  beforeAll(async () => {
+    emu = await startEmulation({ ports: { worker: 0, configApi: 0, origin: 0, control: 0 }, pollIntervalMs: 0 });
+  });
+  afterAll(async () => {
+    await emu?.close();
+  });
+
+  it("makes links with the preview-link tool's code under .dev.vars(.example)'s PREVIEW_KEYS, and the worker honours them", async () => {
+    expect(emu.previewKeysSource).toBe(readPreviewKeys(REPO_ROOT).source);
+    const pairs = bannerPreviewPairs(SAMPLE_CONFIG_FILE, EN);
+    expect(pairs).toEqual([
+      { experiment: "sticky-header-2026", group: "treatment" },
+      { experiment: "search-suggest-sample", group: "treatment" },
+    ]);
+    const l = emu.previewLink(EN, pairs);
+    expect(l.link).toBe(`http://${EN}:${emu.port}/wiki/Main_Page?wmf-preview=${l.token}`);
+    expect(l.developmentKey).toBe(true);
+
+    const minted = await send(emu.port, EN, "/wiki/Main_Page", { headers: { "user-agent": BROWSER_UA } });
+    const uniq = (minted.headers["set-cookie"] as string[])[0]!.split(";")[0]!;
+    const followed = await send(emu.port, EN, `/wiki/Main_Page?wmf-preview=${l.token}`, { headers: { cookie: uniq, "user-agent": BROWSER_UA } });
+    expect(followed.status).toBe(302);
+    expect(followed.headers["location"]).toBe(`http://${EN}:${emu.port}/wiki/Main_Page`);
+    expect(followed.headers["set-cookie"]).toEqual([expect.stringMatching(/^WMF-Preview=[A-Za-z0-9_-]+; Path=\/; HttpOnly; Secure; SameSite=Lax; Expires=/)]);
+    const preview = (followed.headers["set-cookie"] as string[])[0]!.split(";")[0]!;
+
+    const r = await send(emu.port, EN, "/wiki/Previewed", { headers: { cookie: `${uniq}; ${preview}`, "user-agent": BROWSER_UA } });
+    expect(timingPairs(r)).toMatch(/^sticky-header-2026=treatment;search-suggest-sample=treatment;/);
+    expect(originView(r.body)).toMatchObject({ enrollments: expect.stringMatching(/^sticky-header-2026=treatment;search-suggest-sample=treatment;/), previewCookieReachedOrigin: false });
+
+    const ev = await send(emu.port, EN, emu.origin.eventsPath, { method: "POST", body: '{"nonce":"preview"}', headers: { cookie: `${uniq}; ${preview}`, "user-agent": BROWSER_UA } });
+    expect(ev.status).toBe(202);
+    const event = emu.origin.events.at(-1)!;
+    expect(event.enrollments).not.toContain("sticky-header-2026");
+    expect(event.enrollments).not.toContain("search-suggest-sample");
+    expect(event.pairs?.length).toBeGreaterThan(0);
+    expect(event.previewCookieReachedOrigin).toBe(false);
+
+    expect(() => emu.previewLink(EN, [{ experiment: "sticky-header-2026", group: "nope" }])).toThrow(/no group "nope"/);
+    expect(() => emu.previewLink(EN, pairs, { ttl: "8d" })).toThrow(/at most 7d/);
+  });
+
+  it("npm start prints a working preview link in its banner", { timeout: 90_000 }, async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "emulation/main.ts"], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, EMULATION_WORKER_PORT: "0", EMULATION_CONFIG_PORT: "0", EMULATION_ORIGIN_PORT: "0", EMULATION_CONTROL_PORT: "0", EMULATION_MEMORY_KV: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (out += c));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    try {
+      const banner = /Preview link \(PREVIEW_KEYS from [^)]*DEVELOPMENT preview key[^)]*\):\n  http:\/\/en\.wikipedia\.localhost:(\d+)(\/wiki\/Main_Page\?wmf-preview=[A-Za-z0-9_-]+)\n  forces (\S+), (\S+) until /;
+      await expect.poll(() => banner.test(out), { timeout: 60_000, interval: 250 }).toBe(true);
+      const [, port, path, first, second] = banner.exec(out)!;
+      const followed = await send(Number(port), EN, path!, { headers: { "user-agent": BROWSER_UA } });
+      expect(followed.status).toBe(302);
+      const preview = (followed.headers["set-cookie"] as string[]).find((c) => c.startsWith("WMF-Preview="))!.split(";")[0]!;
+      const r = await send(Number(port), EN, "/wiki/Main_Page", { headers: { cookie: preview, "user-agent": BROWSER_UA } });
+      expect(timingPairs(r)).toContain(`${first};`);
+      expect(timingPairs(r)).toContain(`${second!.replace(/;$/, "")};`);
+      expect(out).toContain("make another: npm run preview-link -- --host en.wikipedia.localhost --pair EXPERIMENT=GROUP");
+    } finally {
+      child.kill("SIGTERM");
+      await exited;
+    }
   });
 });
 

@@ -30,7 +30,7 @@ export interface KVNamespaceLike {
 }
 
 /** Starts dist/worker.js; `extra` adds Miniflare options (e.g. an Analytics Engine dataset). */
-export async function startWorker(bindings: Record<string, string>, extra: Partial<MiniflareOptions> = {}): Promise<Harness> {
+export async function startWorker(bindings: Record<string, string | null>, extra: Partial<MiniflareOptions> = {}): Promise<Harness> {
   const log = new RuntimeLog();
   const mf = new Miniflare({
     ...(extra as object),

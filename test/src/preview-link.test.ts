@@ -18,6 +18,15 @@ describe("the ?wmf-preview= parameter (contract §10)", () => {
     expect(previewRedirect("http:", "en.wikipedia.localhost:8787", "/", "?wmf-preview=t")).toBe("http://en.wikipedia.localhost:8787/");
   });
 
+  it("counts the name only as written, so whether a query is a link never depends on the rest of it", () => {
+    // Before: a percent-encoded name was a link only when `wmf-preview` also appeared elsewhere.
+    expect(previewParam("?wmf%2Dpreview=abc")).toBeNull();
+    expect(previewParam("?q=wmf-preview&wmf%2Dpreview=abc")).toBeNull();
+    expect(previewParam("?q=wmf-preview")).toBeNull();
+    expect(previewParam("?q=wmf-preview&wmf-preview=abc")).toBe("abc");
+    expect(previewRedirect("https:", "h", "/", "?wmf%2Dpreview=a&wmf-preview=b&q=wmf-preview")).toBe("https://h/?wmf%2Dpreview=a&q=wmf-preview");
+  });
+
   it("a path like //evil.example stays a path on this host", () => {
     const to = previewRedirect("https:", "en.wikipedia.org", "//evil.example/x", "?wmf-preview=t");
     expect(to).toBe("https://en.wikipedia.org//evil.example/x");

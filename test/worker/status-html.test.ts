@@ -78,6 +78,17 @@ describe("renderStatusHtml", () => {
     expect(page).toMatch(/class="card bad" id="key-ring">[\s\S]*UNIQ_KEYS: missing/);
   });
 
+  it("says whether preview links are on, with their key tags only (contract §10)", () => {
+    const on = renderStatusHtml(body({ previewKeyRing: { on: true, mintingTag: 2, tags: [2, 0], developmentKey: true } }), "h", NOW);
+    expect(on).toMatch(/<section class="card warn" id="preview-keys" data-on="true">[\s\S]*<span id="preview-key-tags">2, 0<\/span> \(new links: tag <span id="preview-minting-tag">2<\/span>\)/);
+    expect(on).toContain("development preview key is in use");
+    const unset = renderStatusHtml(body({ previewKeyRing: { on: false, error: null } }), "h", NOW);
+    expect(unset).toMatch(/<section class="card" id="preview-keys" data-on="false"><h2>Preview links<\/h2><p class="big">off<\/p><p class="muted">PREVIEW_KEYS is not set/);
+    const refused = renderStatusHtml(body({ previewKeyRing: { on: false, error: "PREVIEW_KEYS: shares a key with UNIQ_KEYS; preview keys must be their own" } }), "h", NOW);
+    expect(refused).toMatch(/<section class="card bad" id="preview-keys" data-on="false">[\s\S]*<p class="bad-text">PREVIEW_KEYS: shares a key with UNIQ_KEYS/);
+    expect(renderStatusHtml(body(), "h", NOW)).not.toContain('id="preview-keys"');
+  });
+
   it("says so when there is no config and no poll yet", () => {
     const page = renderStatusHtml(body({ config: { version: null, acceptedAt: null, ageSeconds: null, experiments: 0, hosts: 0, lastLoadError: null, liveExperiments: {} }, poll: null }), "h", NOW);
     expect(page).toContain("none loaded");
