@@ -5,7 +5,7 @@ import { enroll } from "../../src/enroll.js";
 import { encodeAllPairs, encodeEventsHeader, encodePageHeader } from "../../src/enrollment-header.js";
 import { serverTimingEntry } from "../../src/server-timing.js";
 import { mintToken, verifyToken } from "../../src/token.js";
-import { rewriteVary } from "../../src/vary.js";
+import { parseVary } from "../../src/vary.js";
 import { BENCH_HOST, configText, cookieHeader, devKeyRing, fillRandom, mintDevToken } from "./fixtures.js";
 
 /**
@@ -94,11 +94,11 @@ export function coreCases(): CoreCase[] {
     const pairs = encodeAllPairs(e);
     cases.push({ name: `serverTimingEntry, ${n} enrollments`, group: "codec", experiments: n, run: () => serverTimingEntry(pairs) });
   }
-  cases.push({ name: "rewriteVary (Accept-Encoding, fast path)", group: "codec", run: () => rewriteVary("Accept-Encoding") });
+  cases.push({ name: "parseVary (Accept-Encoding, fast path)", group: "codec", run: () => parseVary("Accept-Encoding") });
   cases.push({
-    name: "rewriteVary (X-Experiment-Enrollments, Accept-Encoding)",
+    name: "parseVary (X-Experiment-Enrollments, Accept-Encoding)",
     group: "codec",
-    run: () => rewriteVary("X-Experiment-Enrollments, Accept-Encoding"),
+    run: () => parseVary("X-Experiment-Enrollments, Accept-Encoding"),
   });
   const cookie1k = cookieHeader(1024, token);
   const cookie16k = cookieHeader(16 * 1024, token);

@@ -520,6 +520,21 @@ describe("cache poisoning attempts (split cache, real Cache API)", () => {
   });
 });
 
+describe("hop-by-hop headers", () => {
+  it("TE, Trailer, the proxy headers and whatever Connection lists never reach the origin; the rest does", async () => {
+    const cookie = await firstVisit();
+    const { seen } = await throughToOrigin(() =>
+      w.raw(
+        `GET /wiki/Hop HTTP/1.1\r\nHost: ${EN}\r\nCookie: WMF-Uniq=${cookie}\r\nTE: trailers\r\nTrailer: Expires\r\n` +
+          `Proxy-Authorization: Basic dXNlcjpwYXNz\r\nProxy-Connection: keep-alive\r\nX-Listed: 1\r\nX-Kept: 1\r\n` +
+          `Connection: close, X-Listed\r\n\r\n`,
+      ),
+    );
+    for (const name of ["te", "trailer", "proxy-authorization", "proxy-connection", "x-listed"]) expect(header(seen, name), name).toBeUndefined();
+    expect(header(seen, "x-kept")).toBe("1");
+  });
+});
+
 describe("the worker stays an enrollment proxy when a request header is malformed", () => {
   // Regression (was a bug, fixed): stripHopByHop (worker/origin.ts) calls headers.delete() for every token
   // of the client's Connection header; a token that is not a valid header name ("x y")
