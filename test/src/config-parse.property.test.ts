@@ -394,9 +394,11 @@ describe("mutated valid documents (from test/fixtures sampleConfig())", () => {
       }),
       { seed: SEED, numRuns: 3000 },
     );
-    // The generator must exercise both sides, or the property says little.
-    expect(accepted).toBeGreaterThan(200);
-    expect(rejected).toBeGreaterThan(1000);
+    // The generator must exercise both sides, or the property says little (as shares of the
+    // runs made: npm run mutate makes fewer).
+    const runs = accepted + rejected;
+    expect(accepted / runs).toBeGreaterThan(0.05);
+    expect(rejected / runs).toBeGreaterThan(0.33);
   });
 });
 
