@@ -1,8 +1,6 @@
-import { Miniflare } from "miniflare";
-import { readFileSync } from "node:fs";
 import { connect } from "node:net";
-import { DEV_KEYS } from "../fixtures/config.js";
 import { startStub, type StubHandler, type StubServer } from "./stub-server.js";
+import { startWorker, type Harness } from "./worker-harness.js";
 
 /**
  * The built bundle (dist/worker.js, unmodified) inside workerd, behind a test-only wrapper
@@ -41,7 +39,7 @@ export interface FaultMode {
   randomSeed: number | null;
 }
 
-export const NO_FAULTS: FaultMode = { kvRead: "ok", kvReadDelayMs: 0, kvWrite: "ok", kvWriteDelayMs: 0, randomThrows: false, randomSeed: null };
+const NO_FAULTS: FaultMode = { kvRead: "ok", kvReadDelayMs: 0, kvWrite: "ok", kvWriteDelayMs: 0, randomThrows: false, randomSeed: null };
 
 /** One console line the worker wrote (parsed when it is JSON). */
 export interface LogLine {
@@ -57,7 +55,7 @@ export interface FaultStats {
   randomFaults: number;
 }
 
-export const HARNESS_PATH = "/__fault-harness";
+const HARNESS_PATH = "/__fault-harness";
 
 const WRAPPER = String.raw`
 import worker from "./worker.js";
@@ -182,64 +180,30 @@ export interface RawResponse {
   readonly text: string;
 }
 
-export interface WrappedWorker {
-  readonly mf: Miniflare;
-  /** http://127.0.0.1:<port>/ of the worker's socket. */
-  readonly url: URL;
-  fetch(url: string, init?: RequestInit): Promise<Response>;
+/** The harness's worker behind the fault wrapper, on a real port. */
+export interface WrappedWorker extends Harness {
   /** Sends raw bytes (one request, `Connection: close` expected) and parses the answer. */
   raw(request: string | Buffer): Promise<RawResponse>;
-  poll(): Promise<void>;
-  kv(): Promise<KvLike>;
   setFaults(mode: Partial<FaultMode>): Promise<void>;
   faultStats(): Promise<FaultStats>;
   logs(): Promise<LogLine[]>;
   clearLogs(): Promise<void>;
   /** GET /_enrollment/status through the worker. */
   status(host?: string): Promise<any>;
-  dispose(): Promise<void>;
-}
-
-export interface KvLike {
-  get(key: string): Promise<string | null>;
-  getWithMetadata(key: string): Promise<{ value: string | null; metadata: unknown }>;
-  put(key: string, value: string, opts?: { metadata?: unknown }): Promise<void>;
-  delete(key: string): Promise<void>;
 }
 
 /** Starts dist/worker.js behind the fault wrapper, with a real port. */
 export async function startWrappedWorker(bindings: Record<string, string>): Promise<WrappedWorker> {
-  const workerText = readFileSync(new URL("../../dist/worker.js", import.meta.url), "utf8");
-  const mf = new Miniflare({
-    modules: [
-      { type: "ESModule", path: "wrapper.js", contents: WRAPPER },
-      { type: "ESModule", path: "worker.js", contents: workerText },
-    ],
-    modulesRoot: ".",
-    compatibilityDate: "2026-04-26",
-    kvNamespaces: ["CONFIG"],
-    bindings: { UNIQ_KEYS: DEV_KEYS, CONFIG_REFRESH_MS: "1000", ...bindings },
-    host: "127.0.0.1",
-    port: 0,
-  });
-  const url = await mf.ready;
-  const dispatch = (u: string, init?: RequestInit) =>
-    mf.dispatchFetch(u, { redirect: "manual", ...(init as object) }) as unknown as Promise<Response>;
+  const worker = await startWorker(bindings, { wrapper: WRAPPER, port: true });
+  const dispatch = worker.fetch;
   const harness = async (what: string, init?: RequestInit): Promise<unknown> => {
     const res = await dispatch(`http://harness.invalid${HARNESS_PATH}/${what}`, init);
     if (res.status !== 200) throw new Error(`harness ${what}: ${res.status}`);
     return res.json();
   };
   return {
-    mf,
-    url,
-    fetch: dispatch,
-    raw: (request) => rawExchange(Number(url.port), request),
-    async poll() {
-      const worker = await mf.getWorker();
-      await worker.scheduled({ cron: "* * * * *" });
-    },
-    kv: async () => (await mf.getKVNamespace("CONFIG")) as unknown as KvLike,
+    ...worker,
+    raw: (request) => rawExchange(Number(worker.url.port), request),
     async setFaults(mode) {
       await harness("faults", { method: "POST", body: JSON.stringify(mode) });
     },
@@ -267,7 +231,6 @@ export async function startWrappedWorker(bindings: Record<string, string>): Prom
       if (res.status !== 200) throw new Error(`status endpoint answered ${res.status}`);
       return res.json();
     },
-    dispose: () => mf.dispose(),
   };
 }
 
@@ -277,7 +240,7 @@ export function loggedEvents(lines: readonly LogLine[]): string[] {
 }
 
 /** One raw request over a fresh connection; resolves when the server closes or after `timeoutMs`. */
-export function rawExchange(port: number, request: string | Buffer, timeoutMs = 10_000): Promise<RawResponse> {
+function rawExchange(port: number, request: string | Buffer, timeoutMs = 10_000): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const socket = connect(port, "127.0.0.1", () => socket.write(typeof request === "string" ? Buffer.from(request, "latin1") : request));
@@ -351,7 +314,7 @@ function dechunk(body: Buffer): Buffer {
 }
 
 /** Parses one HTTP/1.1 response (status 0 when nothing came back). */
-export function parseRawResponse(buf: Buffer): RawResponse {
+function parseRawResponse(buf: Buffer): RawResponse {
   const parts = splitHead(buf);
   if (parts === null) return { status: 0, headers: {}, body: buf, text: buf.toString("latin1") };
   const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(parts.head)?.[1] ?? 0);

@@ -1,12 +1,34 @@
-import { Miniflare } from "miniflare";
+import { Miniflare, type MiniflareOptions } from "miniflare";
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { projectCompatibility } from "../../emulation/compatibility.js";
 import { DEV_KEYS } from "../fixtures/config.js";
 
 /**
- * The built bundle (dist/worker.js, as deployed) inside workerd via Miniflare, with real
- * KV and Cache API. Outbound HTTP goes to real stub servers on 127.0.0.1.
+ * The one Miniflare harness of the behaviour suites: the built bundle (dist/worker.js, as
+ * deployed; test/helpers/fresh-bundle.ts refuses a stale one) inside workerd, with the
+ * compatibility date and flags of wrangler.toml, real KV and Cache API, and the
+ * development key ring. Outbound HTTP goes to real stub servers on 127.0.0.1.
  */
+
+const BUNDLE = fileURLToPath(new URL("../../dist/worker.js", import.meta.url));
+
+/** How a suite's worker differs from the plain one. */
+export interface HarnessOptions {
+  /** Listen on a real 127.0.0.1 port too (raw HTTP, load); `Harness.url` is its address. */
+  readonly port?: boolean;
+  /** Open an inspector port (CPU and heap profiles). */
+  readonly inspector?: boolean;
+  /** An entry module that imports the bundle as "./worker.js" and wraps it (fault-harness.ts). */
+  readonly wrapper?: string;
+  /** Analytics Engine datasets to bind (METRICS). */
+  readonly analyticsEngineDatasets?: Record<string, { dataset: string }>;
+}
+
 export interface Harness {
   readonly mf: Miniflare;
+  /** The worker's own address (a real socket only with `port`). */
+  readonly url: URL;
   fetch(url: string, init?: RequestInit): Promise<Response>;
   /** Runs the scheduled handler (the config poll) and waits for it. */
   poll(): Promise<void>;
@@ -23,18 +45,39 @@ export interface KVNamespaceLike {
   delete(key: string): Promise<void>;
 }
 
-export async function startWorker(bindings: Record<string, string>): Promise<Harness> {
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath: "dist/worker.js",
-    compatibilityDate: "2026-04-26",
+/** The Miniflare options for the bundle with these vars (UNIQ_KEYS: the development ring unless given). */
+async function workerOptions(bindings: Record<string, string>, options: HarnessOptions = {}): Promise<MiniflareOptions> {
+  const { date, flags } = projectCompatibility();
+  const code: MiniflareOptions =
+    options.wrapper === undefined
+      ? { modules: true, scriptPath: BUNDLE }
+      : {
+          modules: [
+            { type: "ESModule", path: "wrapper.js", contents: options.wrapper },
+            { type: "ESModule", path: "worker.js", contents: await readFile(BUNDLE, "utf8") },
+          ],
+          modulesRoot: ".",
+        };
+  return {
+    ...code,
+    compatibilityDate: date,
+    compatibilityFlags: flags,
     kvNamespaces: ["CONFIG"],
+    ...(options.analyticsEngineDatasets === undefined ? {} : { analyticsEngineDatasets: options.analyticsEngineDatasets }),
     bindings: { UNIQ_KEYS: DEV_KEYS, CONFIG_REFRESH_MS: "1000", ...bindings },
-  });
-  await mf.ready;
+    ...(options.port ? { host: "127.0.0.1", port: 0 } : {}),
+    ...(options.inspector ? { inspectorPort: 0 } : {}),
+  };
+}
+
+/** Starts the bundle; dispose() when done. */
+export async function startWorker(bindings: Record<string, string>, options: HarnessOptions = {}): Promise<Harness> {
+  const mf = new Miniflare(await workerOptions(bindings, options));
+  const url = await mf.ready;
   return {
     mf,
-    fetch: (url, init) => mf.dispatchFetch(url, { redirect: "manual", ...(init as object) }) as unknown as Promise<Response>,
+    url,
+    fetch: (u, init) => mf.dispatchFetch(u, { redirect: "manual", ...(init as object) }) as unknown as Promise<Response>,
     async poll() {
       const worker = await mf.getWorker();
       await worker.scheduled({ cron: "* * * * *" });

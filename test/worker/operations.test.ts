@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Miniflare } from "miniflare";
 import { DEV_KEYS, liveConfig } from "../fixtures/config.js";
 import { expectedFor } from "../helpers/expect-enrollment.js";
 import { startStub, type StubServer } from "../helpers/stub-server.js";
@@ -112,21 +111,17 @@ describe("key rotation, end to end", () => {
 
 describe("metrics binding", () => {
   it("requests and polls work with an Analytics Engine dataset bound", async () => {
-    const mf = new Miniflare({
-      modules: true,
-      scriptPath: "dist/worker.js",
-      compatibilityDate: "2026-04-26",
-      kvNamespaces: ["CONFIG"],
-      analyticsEngineDatasets: { METRICS: { dataset: "edge_enrollment_test" } },
-      bindings: { UNIQ_KEYS: DEV_KEYS, CONFIG_URL: `${configApi.url}/cfg`, ORIGIN_URL: origin.url },
-    });
+    const h = await startWorker(
+      { CONFIG_URL: `${configApi.url}/cfg`, ORIGIN_URL: origin.url },
+      { analyticsEngineDatasets: { METRICS: { dataset: "edge_enrollment_test" } } },
+    );
     try {
-      await (await mf.getWorker()).scheduled({ cron: "* * * * *" });
-      const res = await mf.dispatchFetch("https://en.wikipedia.org/wiki/X");
+      await h.poll();
+      const res = await h.fetch("https://en.wikipedia.org/wiki/X");
       expect(res.status).toBe(200);
       await res.arrayBuffer();
     } finally {
-      await mf.dispose();
+      await h.dispose();
     }
   });
 });
