@@ -212,7 +212,7 @@ async function startControl(deps: ControlDeps): Promise<RunningServer> {
 }
 
 /** One line for a poll: the worker's own verdict when it recorded one. */
-export function describePoll(p: PollOutcome): string {
+function describePoll(p: PollOutcome): string {
   const s = p.status;
   if (p.outcome !== "ok" || s === null || typeof s.outcome !== "string") return `scheduled handler ${p.outcome} in ${p.ms} ms`;
   const http = typeof s.httpStatus === "number" ? ` (HTTP ${s.httpStatus})` : "";
@@ -238,7 +238,7 @@ export function commonParentDomain(hosts: readonly string[]): string | null {
 }
 
 /** The hosts named in a config document, in order; empty if it does not parse. */
-export function hostsOf(file: string): string[] {
+function hostsOf(file: string): string[] {
   try {
     const doc = JSON.parse(readFileSync(file, "utf8")) as Record<string, { domains?: Record<string, unknown> }>;
     const hosts = new Set<string>();

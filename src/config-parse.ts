@@ -129,7 +129,7 @@ function ruleIssues(exp: NamedExperiment): ConfigIssue[] {
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** `$`, then `.key`, `["odd.key"]` or `[3]` per step. */
-export function formatPath(path: readonly (string | number)[]): string {
+function formatPath(path: readonly (string | number)[]): string {
   let out = "$";
   for (const p of path) {
     if (typeof p === "number") out += `[${p}]`;

@@ -24,7 +24,7 @@ export interface CoreCase {
 }
 
 /** Live-experiment counts the enrollment cases are built for. */
-export const EXPERIMENT_COUNTS = [1, 10, 100] as const;
+const EXPERIMENT_COUNTS = [1, 10, 100] as const;
 
 function compiled(n: number): CompiledConfig {
   const r = parseConfigText(configText(n));
