@@ -1,4 +1,5 @@
 import { connect } from "node:net";
+import { seededRandom } from "./random.js";
 import { startStub, type StubHandler, type StubServer } from "./stub-server.js";
 import { startWorker, type Harness } from "./worker-harness.js";
 
@@ -33,7 +34,7 @@ export interface FaultMode {
   /** `crypto.getRandomValues` throws while set. */
   randomThrows: boolean;
   /**
-   * Not a fault: a seed makes `crypto.getRandomValues` a seeded PRNG (mulberry32) so that
+   * Not a fault: a seed makes `crypto.getRandomValues` the tests' seeded PRNG (random.ts) so that
    * statistical tests see the same cookie IDs on every run; null = the real CSPRNG.
    */
   randomSeed: number | null;
@@ -74,20 +75,10 @@ for (const level of ["log", "warn", "error", "info", "debug"]) {
   };
 }
 
-// crypto.getRandomValues, failing on demand.
+// crypto.getRandomValues, failing on demand, or seeded (test/helpers/random.ts, by its source).
 const realRandom = crypto.getRandomValues.bind(crypto);
+const seededRandom = ${seededRandom.toString()};
 let seeded = null;
-function seededFill(buf) {
-  // mulberry32, one output byte per step: reproducible test IDs, not a CSPRNG.
-  for (let i = 0; i < buf.length; i++) {
-    seeded.a = (seeded.a + 0x6d2b79f5) >>> 0;
-    let t = seeded.a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    buf[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff;
-  }
-  return buf;
-}
 Object.defineProperty(crypto, "getRandomValues", {
   configurable: true,
   writable: true,
@@ -97,8 +88,8 @@ Object.defineProperty(crypto, "getRandomValues", {
       throw new Error("fault-harness: getRandomValues failed");
     }
     if (mode.randomSeed !== null) {
-      if (seeded === null || seeded.seed !== mode.randomSeed) seeded = { seed: mode.randomSeed, a: mode.randomSeed >>> 0 };
-      return seededFill(buf);
+      if (seeded === null || seeded.seed !== mode.randomSeed) seeded = { seed: mode.randomSeed, rnd: seededRandom(mode.randomSeed) };
+      return seeded.rnd.fill(buf);
     }
     return realRandom(buf);
   },

@@ -1,5 +1,7 @@
 import { Miniflare, type MiniflareOptions } from "miniflare";
 import { readFile } from "node:fs/promises";
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { projectCompatibility } from "../../emulation/compatibility.js";
 import { DEV_KEYS } from "../fixtures/config.js";
@@ -9,6 +11,10 @@ import { DEV_KEYS } from "../fixtures/config.js";
  * deployed; test/helpers/fresh-bundle.ts refuses a stale one) inside workerd, with the
  * compatibility date and flags of wrangler.toml, real KV and Cache API, and the
  * development key ring. Outbound HTTP goes to real stub servers on 127.0.0.1.
+ *
+ * What the worker prints is captured, not shown: the suites provoke errors on purpose and
+ * a passing run prints no worker error line (`Harness.printed()` has them; WORKER_LOGS=1
+ * shows them while debugging).
  */
 
 const BUNDLE = fileURLToPath(new URL("../../dist/worker.js", import.meta.url));
@@ -30,6 +36,10 @@ export interface Harness {
   /** The worker's own address (a real socket only with `port`). */
   readonly url: URL;
   fetch(url: string, init?: RequestInit): Promise<Response>;
+  /** The lines the worker has printed so far (they arrive through a pipe: a moment late). */
+  printed(): readonly string[];
+  /** The first structured line printed with this `event` from now on (waits up to 5 s), or null. */
+  nextEvent(event: string): Promise<Record<string, unknown> | null>;
   /** Runs the scheduled handler (the config poll) and waits for it. */
   poll(): Promise<void>;
   kv(): Promise<KVNamespaceLike>;
@@ -46,7 +56,7 @@ export interface KVNamespaceLike {
 }
 
 /** The Miniflare options for the bundle with these vars (UNIQ_KEYS: the development ring unless given). */
-async function workerOptions(bindings: Record<string, string>, options: HarnessOptions = {}): Promise<MiniflareOptions> {
+async function workerOptions(bindings: Record<string, string>, options: HarnessOptions, printed: string[]): Promise<MiniflareOptions> {
   const { date, flags } = projectCompatibility();
   const code: MiniflareOptions =
     options.wrapper === undefined
@@ -67,16 +77,40 @@ async function workerOptions(bindings: Record<string, string>, options: HarnessO
     bindings: { UNIQ_KEYS: DEV_KEYS, CONFIG_REFRESH_MS: "1000", ...bindings },
     ...(options.port ? { host: "127.0.0.1", port: 0 } : {}),
     ...(options.inspector ? { inspectorPort: 0 } : {}),
+    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
+      for (const [stream, out] of [
+        [stdout, process.stdout],
+        [stderr, process.stderr],
+      ] as const) {
+        createInterface({ input: stream }).on("line", (line) => {
+          if (printed.length < 10_000) printed.push(line);
+          if (process.env["WORKER_LOGS"] === "1") out.write(`${line}\n`);
+        });
+      }
+    },
   };
 }
 
 /** Starts the bundle; dispose() when done. */
 export async function startWorker(bindings: Record<string, string>, options: HarnessOptions = {}): Promise<Harness> {
-  const mf = new Miniflare(await workerOptions(bindings, options));
+  const printed: string[] = [];
+  const mf = new Miniflare(await workerOptions(bindings, options, printed));
   const url = await mf.ready;
   return {
     mf,
     url,
+    printed: () => printed,
+    async nextEvent(event) {
+      const from = printed.length;
+      for (let waited = 0; waited < 5000; waited += 20) {
+        for (const line of printed.slice(from)) {
+          const json = parseLine(line);
+          if (json?.["event"] === event) return json;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return null;
+    },
     fetch: (u, init) => mf.dispatchFetch(u, { redirect: "manual", ...(init as object) }) as unknown as Promise<Response>,
     async poll() {
       const worker = await mf.getWorker();
@@ -85,6 +119,15 @@ export async function startWorker(bindings: Record<string, string>, options: Har
     kv: async () => (await mf.getKVNamespace("CONFIG")) as unknown as KVNamespaceLike,
     dispose: () => mf.dispose(),
   };
+}
+
+function parseLine(line: string): Record<string, unknown> | null {
+  try {
+    const v: unknown = JSON.parse(line);
+    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The WMF-Uniq value a response set, if any. */

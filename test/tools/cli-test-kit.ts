@@ -100,16 +100,3 @@ export function runTool(
     );
   });
 }
-
-/** Deterministic "random" bytes per seed (mulberry32), so minted test tokens repeat. */
-export function seededFill(seed: number): (buffer: Uint8Array) => void {
-  let a = seed >>> 0;
-  return (buffer) => {
-    for (let i = 0; i < buffer.length; i++) {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = Math.imul(a ^ (a >>> 15), a | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      buffer[i] = (t ^ (t >>> 14)) & 0xff;
-    }
-  };
-}

@@ -10,7 +10,8 @@ import { bufferIo, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from "../../tools/cli-io.
 import { main } from "../../tools/explain.js";
 import { cookieValues, explainRequest, formatExplanation } from "../../tools/explanation.js";
 import { keyRingTextFromFile } from "../../tools/key-ring-source.js";
-import { AT, AT_MS, runTool, sampleConfig, seededFill, serve, tempFiles } from "./cli-test-kit.js";
+import { seededRandom } from "../helpers/random.js";
+import { AT, AT_MS, runTool, sampleConfig, serve, tempFiles } from "./cli-test-kit.js";
 
 const DEV_KEYS = `0:${DEVELOPMENT_KEY}`;
 // "another-ring-key-for-cli-tests!!": a second key, to show key tags and wrong keys.
@@ -30,7 +31,8 @@ const CONFIG = parsed.config;
 const MINT_MS = Date.parse("2025-06-10T08:00:00Z");
 
 function mint(seed: number, keys: KeyRing = DEV): string {
-  return mintToken(keys, MINT_MS, seededFill(seed)).value;
+  const rnd = seededRandom(seed);
+  return mintToken(keys, MINT_MS, (b) => rnd.fill(b)).value;
 }
 
 /** Changes one character of the MAC part to another base64url character. */

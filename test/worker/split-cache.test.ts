@@ -84,6 +84,17 @@ async function countersOver(run: () => Promise<void>): Promise<CacheCounters> {
 const NOT_STORED: CacheCounters = { hit: 0, miss: 1, pass: 1, stored: 0 };
 const STORED: CacheCounters = { hit: 1, miss: 1, pass: 0, stored: 1 };
 
+/** One visitor asks for `url` twice: both bodies, and what the worker counted. */
+async function twice(url: string, cookie: string): Promise<{ first: string; second: string; counted: CacheCounters }> {
+  let first = "";
+  let second = "";
+  const counted = await countersOver(async () => {
+    first = (await get(url, cookie)).body;
+    second = (await get(url, cookie)).body;
+  });
+  return { first, second, counted };
+}
+
 let path = 0;
 const get = async (url: string, cookie: string, method = "GET") => {
   const res = await h.fetch(url, { method, headers: { cookie: `WMF-Uniq=${cookie}` } });
@@ -142,11 +153,7 @@ describe("enrollment-aware caching (real Cache API)", () => {
   ])("does not cache a varied response with %s", async (_, extra) => {
     originHeaders = { vary: "X-Experiment-Enrollments", ...extra };
     const url = `https://en.wikipedia.org/wiki/Private_${++path}`;
-    const a = visitor("en.wikipedia.org", "cache-split-test=a;");
-    const counted = await countersOver(async () => {
-      await get(url, a);
-      await get(url, a);
-    });
+    const { counted } = await twice(url, visitor("en.wikipedia.org", "cache-split-test=a;"));
     expect(origin.requests).toHaveLength(2);
     expect(counted).toEqual(NOT_STORED);
   });
@@ -154,13 +161,7 @@ describe("enrollment-aware caching (real Cache API)", () => {
   it("a storable response is kept: s-maxage counts, max-age=0 beside it does not (control for the cases above)", async () => {
     originHeaders = { vary: "X-Experiment-Enrollments", "cache-control": "public, max-age=0, s-maxage=300" };
     const url = `https://en.wikipedia.org/wiki/Stored_${++path}`;
-    const a = visitor("en.wikipedia.org", "cache-split-test=a;");
-    let first = "";
-    let second = "";
-    const counted = await countersOver(async () => {
-      first = (await get(url, a)).body;
-      second = (await get(url, a)).body;
-    });
+    const { first, second, counted } = await twice(url, visitor("en.wikipedia.org", "cache-split-test=a;"));
     expect(second).toBe(first);
     expect(origin.requests).toHaveLength(1);
     expect(counted).toEqual(STORED);
@@ -200,13 +201,7 @@ describe("enrollment-aware caching (real Cache API)", () => {
       res.end(body);
     };
     const url = `https://en.wikipedia.org/wiki/Compressed_${++path}`;
-    const a = visitor("en.wikipedia.org", "cache-split-test=a;");
-    let first = "";
-    let second = "";
-    const counted = await countersOver(async () => {
-      first = (await get(url, a)).body;
-      second = (await get(url, a)).body;
-    });
+    const { first, second, counted } = await twice(url, visitor("en.wikipedia.org", "cache-split-test=a;"));
     expect(first).toMatch(new RegExp(`^${page}n=\\d+$`));
     expect(second).toBe(first);
     expect(counted).toEqual(STORED);
@@ -220,9 +215,11 @@ describe("enrollment-aware caching (real Cache API)", () => {
     };
     const url = `https://en.wikipedia.org/wiki/Short_${++path}`;
     const a = visitor("en.wikipedia.org", "cache-split-test=a;");
+    const skipped = h.nextEvent("cache.store_skipped");
     const counted = await countersOver(async () => {
       const res = await h.fetch(url, { headers: { cookie: `WMF-Uniq=${a}` } });
       await res.text().catch(() => "");
+      expect(await skipped).toEqual({ level: "warn", event: "cache.store_skipped", reason: "body incomplete", service: "edge-enrollment" });
       origin.handler = variantEcho;
       await get(url, a);
     });
