@@ -8,7 +8,7 @@ import { projectCompatibility } from "./compatibility.js";
 /**
  * The built worker (dist/worker.js) in workerd through Miniflare, wired to the emulated
  * config API and wiki origin. Miniflare is the right host for correctness and demos (for
- * throughput use raw workerd, see MEASURED.md). The cron is not run by Miniflare itself:
+ * throughput use raw workerd, as bench/ does). The cron is not run by Miniflare itself:
  * poll() invokes the worker's scheduled handler, which is what Cloudflare does every minute.
  */
 

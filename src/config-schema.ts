@@ -2,10 +2,10 @@ import * as v from "valibot";
 import { BUCKETS, EXPERIMENT_NAME, GROUP_NAME, HOST_NAME } from "./contract.js";
 
 /**
- * The Test Kitchen `authority=varnish` experiment config (DESIGN §1) as valibot schemas:
+ * The Test Kitchen `authority=varnish` experiment config (contract §1) as valibot schemas:
  * structure, every name pattern and bound. Unknown keys are errors, as upstream. Rules
- * that span fields (start < end, lo <= hi, overlaps, look-alike names) are in
- * config-rules.ts, so each problem is reported with its own path.
+ * that span fields (start < end, lo <= hi, overlaps, names differing only by case) are
+ * checked by parseConfig in config-parse.ts, so each problem is reported with its own path.
  */
 
 // UTC, whole seconds, ending in Z.

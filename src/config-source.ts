@@ -1,5 +1,5 @@
 /**
- * The rules for accepting a config document off the wire (DESIGN §1, §7), shared by the
+ * The rules for accepting a config document off the wire (contract §1, §7), shared by the
  * worker's poller and the operators' `config:check`, so "valid" means one thing.
  */
 

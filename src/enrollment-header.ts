@@ -3,7 +3,7 @@ import type { Enrollments } from "./enroll.js";
 import { subjectIdOf } from "./subject.js";
 
 /**
- * `X-Experiment-Enrollments` (DESIGN §4): `exp=grp;` pairs for pages, `exp=grp/<subject>;`
+ * `X-Experiment-Enrollments` (contract §4): `exp=grp;` pairs for pages, `exp=grp/<subject>;`
  * for the event intake. Every pair ends in `;`, no spaces, config order. Names come from a
  * validated config, so every emitted pair parses under the wiki's rules.
  */

@@ -1,5 +1,5 @@
 /**
- * Host names as the contract uses them (DESIGN §7): lower-cased, a trailing dot dropped,
+ * Host names as the contract uses them (contract §7): lower-cased, a trailing dot dropped,
  * any port ignored, both for matching config `domains` and for the cookie `Domain`.
  */
 

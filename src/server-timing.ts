@@ -1,7 +1,7 @@
 import { SERVER_TIMING_NAME } from "./contract.js";
 
 /**
- * The browser's view of its enrollments (DESIGN §4): the JavaScript SDK reads the
+ * The browser's view of its enrollments (contract §4): the JavaScript SDK reads the
  * `WMF-Uniq` entry of the navigation's Server-Timing. The pairs are name-pattern strings
  * (no quotes or backslashes), so they go into the quoted `desc` verbatim.
  */

@@ -3,7 +3,7 @@ import { COOKIE_LIFETIME_DAYS, UNIQ_COOKIE } from "./contract.js";
 const DAY_MS = 86_400_000;
 
 /**
- * `Expires` value: 00:00:00 GMT on the UTC date 365 days ahead (DESIGN §2). Day-aligned so
+ * `Expires` value: 00:00:00 GMT on the UTC date 365 days ahead (contract §2). Day-aligned so
  * the header is the same for everyone minted on one day.
  */
 export function cookieExpiry(nowMs: number): string {

@@ -4,7 +4,7 @@ import { packMessage, sipHash128, sipHash128Packed, wordsToBytes, type SipKey } 
 import type { Identity } from "./token.js";
 
 /**
- * Subject IDs and buckets, construction version 1 (DESIGN §3).
+ * Subject IDs and buckets, construction version 1 (contract §3).
  *
  *   Kv      = SipHash-2-4-128(K_subject[tag], id)                       once per request
  *   fp(s,h) = first 7 bytes of SipHash-2-4-128(FP_KEY, utf8(s) [|| 0x00 || utf8(h)])

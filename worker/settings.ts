@@ -20,7 +20,7 @@ export interface Settings {
   /** Fixed cookie Domain; null = the request host's registrable domain. */
   readonly cookieDomain: string | null;
   readonly configRefreshMs: number;
-  /** Config poll timeout, ms (at most 10 s, DESIGN §7). */
+  /** Config poll timeout, ms (at most 10 s, contract §7). */
   readonly pollTimeoutMs: number;
   readonly disabledByVar: boolean;
   /** null when UNIQ_KEYS is missing or malformed: nothing is minted or enrolled. */

@@ -32,7 +32,7 @@ function hostName(i: number): string {
 }
 
 /**
- * A config document (DESIGN §1) with `experiments` live experiments, each on `hosts`
+ * A config document (contract §1) with `experiments` live experiments, each on `hosts`
  * hosts (from hostName(firstHost) on), with 50/50 splits over the full bucket range: every visitor is enrolled in every
  * experiment, the worst case for the request path.
  */

@@ -1,14 +1,14 @@
 import fc from "fast-check";
 
 /**
- * fast-check generators for experiment configs that follow every rule of DESIGN §1 (the
- * patterns are copied from the design text, not imported from src/, so a wrong pattern in
+ * fast-check generators for experiment configs that follow every rule of contract §1 (the
+ * patterns are copied from the contract text, not imported from src/, so a wrong pattern in
  * src/ cannot hide here). Shared by the config and codec property tests.
  */
 
-export const DESIGN_EXPERIMENT_NAME = /^[A-Za-z0-9][-_.A-Za-z0-9]{7,62}$/;
-export const DESIGN_GROUP_NAME = /^[A-Za-z0-9][-_.A-Za-z0-9]{0,62}$/;
-export const DESIGN_HOST = /^[a-z0-9][-_.a-z0-9]{0,254}$/;
+export const CONTRACT_EXPERIMENT_NAME = /^[A-Za-z0-9][-_.A-Za-z0-9]{7,62}$/;
+export const CONTRACT_GROUP_NAME = /^[A-Za-z0-9][-_.A-Za-z0-9]{0,62}$/;
+export const CONTRACT_HOST = /^[a-z0-9][-_.a-z0-9]{0,254}$/;
 export const BUCKET_COUNT = 100_000;
 
 /** Fixed clock for generated configs: 2025-06-15T12:00:00Z. */
@@ -21,20 +21,20 @@ function isoSeconds(ms: number): string {
 }
 
 export const experimentNameArb: fc.Arbitrary<string> = fc.oneof(
-  { weight: 3, arbitrary: fc.stringMatching(DESIGN_EXPERIMENT_NAME) },
+  { weight: 3, arbitrary: fc.stringMatching(CONTRACT_EXPERIMENT_NAME) },
   { weight: 3, arbitrary: fc.constantFrom("fifty-fifty-test", "ten-percent-sample", "Search.Ranking_v2", "reading-list-ab", "ABCDEFGH", "a.b.c.d.e") },
   // Integer-like names: JavaScript objects list them first; the document order must win.
   { weight: 1, arbitrary: fc.integer({ min: 10_000_000, max: 99_999_999 }).map(String) },
 );
 
 export const groupNameArb: fc.Arbitrary<string> = fc.oneof(
-  fc.stringMatching(DESIGN_GROUP_NAME),
+  fc.stringMatching(CONTRACT_GROUP_NAME),
   fc.constantFrom("control", "treatment", "a", "b", "B", "x", "on", "off", "v1.2", "toString", "valueOf", "0"),
 );
 
 export const hostArb: fc.Arbitrary<string> = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom("en.wikipedia.org", "de.wikipedia.org", "commons.wikimedia.org", "en.m.wikipedia.org", "xn--bcher-kva.example") },
-  { weight: 1, arbitrary: fc.stringMatching(DESIGN_HOST).filter((h) => h.length <= 80) },
+  { weight: 1, arbitrary: fc.stringMatching(CONTRACT_HOST).filter((h) => h.length <= 80) },
 );
 
 const selectorArb = fc.oneof(fc.constantFrom("shared-selector-1", "shared-selector-2", "Shared.Selector_3"), experimentNameArb);

@@ -15,7 +15,7 @@ import { DEV_KEYS } from "../fixtures/config.js";
 import { GEN_NOW, validConfigArb } from "../helpers/config-arbitrary.js";
 
 /**
- * Properties of the wire codecs (DESIGN §4, §5): whatever a valid config and any visitor
+ * Properties of the wire codecs (contract §4, §5): whatever a valid config and any visitor
  * produce parses under the wiki's all-or-nothing rules; the Vary rewrite is total and only
  * ever removes our token; base64url round-trips and has one spelling per byte string.
  */

@@ -6,9 +6,9 @@ import { selectorFingerprint } from "../../src/subject.js";
 import { sampleConfig } from "../fixtures/config.js";
 import {
   BUCKET_COUNT,
-  DESIGN_EXPERIMENT_NAME,
-  DESIGN_GROUP_NAME,
-  DESIGN_HOST,
+  CONTRACT_EXPERIMENT_NAME,
+  CONTRACT_GROUP_NAME,
+  CONTRACT_HOST,
   experimentNameArb,
   groupNameArb,
   hostArb,
@@ -16,7 +16,7 @@ import {
 } from "../helpers/config-arbitrary.js";
 
 /**
- * Properties of the config boundary (DESIGN §1). The oracle below restates every rule of
+ * Properties of the config boundary (contract §1). The oracle below restates every rule of
  * §1 from the design text, independently of src/ (no shared regexes, no valibot):
  *
  *   parseConfig accepts  ⇒  the oracle finds no broken rule;
@@ -72,7 +72,7 @@ function oracle(doc: unknown, keyOrder?: readonly string[]): OracleResult {
       if (typeof exp !== "string") broken.push("top-level _comment not a string");
       continue;
     }
-    if (!DESIGN_EXPERIMENT_NAME.test(name)) broken.push(`bad experiment name ${JSON.stringify(name)}`);
+    if (!CONTRACT_EXPERIMENT_NAME.test(name)) broken.push(`bad experiment name ${JSON.stringify(name)}`);
     if (folded.has(name.toLowerCase())) caseTwins.push(name);
     folded.add(name.toLowerCase());
     experiments.push(name);
@@ -88,7 +88,7 @@ function oracle(doc: unknown, keyOrder?: readonly string[]): OracleResult {
     // Same fixed-width form: string order is time order.
     if (realTimestamp(exp.start) && realTimestamp(exp.end) && !(exp.start < exp.end)) broken.push(`${name}: start >= end`);
     if (own(exp, "cache_split") && typeof exp.cache_split !== "boolean") broken.push(`${name}: cache_split`);
-    if (own(exp, "shared_selector") && !(typeof exp.shared_selector === "string" && DESIGN_EXPERIMENT_NAME.test(exp.shared_selector))) {
+    if (own(exp, "shared_selector") && !(typeof exp.shared_selector === "string" && CONTRACT_EXPERIMENT_NAME.test(exp.shared_selector))) {
       broken.push(`${name}: shared_selector`);
     }
     if (own(exp, "_comment") && typeof exp._comment !== "string") broken.push(`${name}: _comment`);
@@ -97,7 +97,7 @@ function oracle(doc: unknown, keyOrder?: readonly string[]): OracleResult {
       continue;
     }
     for (const [host, domain] of Object.entries(exp.domains)) {
-      if (!DESIGN_HOST.test(host)) broken.push(`${name}: bad host ${JSON.stringify(host)}`);
+      if (!CONTRACT_HOST.test(host)) broken.push(`${name}: bad host ${JSON.stringify(host)}`);
       if (!isObject(domain)) {
         broken.push(`${name}/${host}: not an object`);
         continue;
@@ -111,7 +111,7 @@ function oracle(doc: unknown, keyOrder?: readonly string[]): OracleResult {
       const ranges: [number, number][] = [];
       const groupFolded = new Set<string>();
       for (const [group, range] of Object.entries(domain.groups)) {
-        if (!DESIGN_GROUP_NAME.test(group)) broken.push(`${name}/${host}: bad group ${JSON.stringify(group)}`);
+        if (!CONTRACT_GROUP_NAME.test(group)) broken.push(`${name}/${host}: bad group ${JSON.stringify(group)}`);
         if (groupFolded.has(group.toLowerCase())) caseTwins.push(`${name}/${host}/${group}`);
         groupFolded.add(group.toLowerCase());
         if (!Array.isArray(range) || range.length !== 2 || !isBucket(range[0]) || !isBucket(range[1])) {
@@ -179,7 +179,7 @@ function expectCompiled(config: CompiledConfig, doc: Record<string, any>, order:
 function checkAgainstOracle(result: ConfigResult, doc: unknown, order?: readonly string[]): void {
   const o = oracle(doc, order);
   if (result.ok) {
-    expect(o.broken, "accepted a document that breaks DESIGN §1").toEqual([]);
+    expect(o.broken, "accepted a document that breaks contract §1").toEqual([]);
     expectCompiled(result.config, doc as Record<string, any>, order ?? Object.keys(doc as object));
   } else {
     expect(result.issues.length).toBeGreaterThan(0);
@@ -382,7 +382,7 @@ describe("mutated valid documents (from test/fixtures sampleConfig())", () => {
     checkAgainstOracle(parseConfig(doc), doc);
   });
 
-  it("are accepted exactly when they keep every DESIGN §1 rule (object and text agree)", () => {
+  it("are accepted exactly when they keep every contract §1 rule (object and text agree)", () => {
     let accepted = 0;
     let rejected = 0;
     fc.assert(
@@ -508,13 +508,13 @@ describe("generated valid documents", () => {
  * Regression (was a bug, fixed): valibot's v.record silently skips the keys "constructor" and
  * "prototype" (its prototype-pollution guard, valibot/dist/index.mjs _isValidObjectKey), and
  * src/config-schema.ts uses v.record for `groups` and `domains`. Both names are valid by
- * DESIGN §1 (group: ^[A-Za-z0-9][-_.A-Za-z0-9]{0,62}$, host: ^[a-z0-9][-_.a-z0-9]{0,254}$),
+ * contract §1 (group: ^[A-Za-z0-9][-_.A-Za-z0-9]{0,62}$, host: ^[a-z0-9][-_.a-z0-9]{0,254}$),
  * so a group called "prototype" (a plausible name) vanishes from the compiled config: the
  * document is accepted, and its visitors are silently never enrolled in that group. A
  * domain "prototype" vanishes the same way (or the experiment is rejected with "needs at
  * least one domain" when it was the only one).
  */
-describe("names that are valid by DESIGN §1 but special to JavaScript", () => {
+describe("names that are valid by contract §1 but special to JavaScript", () => {
   it("a group or host named constructor/prototype is kept, not silently dropped", () => {
     fc.assert(
       fc.property(validConfigArb, fc.nat(), fc.constantFrom("constructor", "prototype"), fc.boolean(), ({ doc, names }, at, special, asHost) => {

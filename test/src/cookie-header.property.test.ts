@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { scanCookieHeader } from "../../src/cookie-header.js";
 
 /**
- * Properties of scanCookieHeader (DESIGN §2, §7): total, never lets a WMF-Uniq pair through
+ * Properties of scanCookieHeader (contract §2, §7): total, never lets a WMF-Uniq pair through
  * to the origin, keeps every other pair in order, and reports exactly the WMF-Uniq values.
  *
  * Headers are generated from a structure (a list of pairs, each known to be ours or not),

@@ -6,7 +6,7 @@ import { mintToken, TOKEN_LENGTH, verifyToken } from "../../src/token.js";
 import { DEV_KEYS, DEV_KEYS_ROTATED } from "../fixtures/config.js";
 
 /**
- * Properties of the WMF-Uniq token (DESIGN §2, §7): verification is total (never throws),
+ * Properties of the WMF-Uniq token (contract §2, §7): verification is total (never throws),
  * accepts exactly the minted spelling and nothing else, and mint → verify round-trips.
  * Fixed seeds: every run checks the same cases; a failure prints its counterexample.
  */

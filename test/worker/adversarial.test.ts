@@ -157,7 +157,7 @@ describe("spoofed X-Experiment-Enrollments", () => {
     expect(header(seen, "x-experiment-enrollments")).toBe(expectedFor(doc, cookie, EN).events);
   });
 
-  // Hardening, not a DESIGN rule: CGI/PHP fold "_" and "-" in header names
+  // Hardening, not a contract rule: CGI/PHP fold "_" and "-" in header names
   // (X_Experiment_Enrollments and X-Experiment-Enrollments are both HTTP_X_EXPERIMENT_ENROLLMENTS),
   // so an origin stack that passes underscore headers on would read a client's spoofed value
   // whenever the worker sends none (every unenrolled visitor). See the report.

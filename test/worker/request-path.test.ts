@@ -50,7 +50,7 @@ async function firstVisit(host = "en.wikipedia.org"): Promise<{ cookie: string; 
   return { cookie, res };
 }
 
-describe("page requests: the full DESIGN flow", () => {
+describe("page requests: the full contract flow", () => {
   it("a first visit mints the cookie and enrolls with it, exactly as the core computes", async () => {
     const { cookie, res } = await firstVisit();
     const expected = expectedFor(doc, cookie, "en.wikipedia.org");
