@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
 import { EMULATION_COUNTRY_HEADER } from "./emulated-country.js";
+import { projectCompatibility } from "./compatibility.js";
 
 /**
  * The built worker (dist/worker.js) in workerd through Miniflare, wired to the emulated
@@ -16,10 +17,9 @@ import { EMULATION_COUNTRY_HEADER } from "./emulated-country.js";
 
 /** The repository root (emulation/..). */
 export const REPO_ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
-export const DEFAULT_SCRIPT = join(REPO_ROOT, "dist", "worker.js");
+const DEFAULT_SCRIPT = join(REPO_ROOT, "dist", "worker.js");
 /** Where wrangler keeps local KV, so `wrangler dev` and the emulation share it. */
 export const DEFAULT_KV_PERSIST = join(REPO_ROOT, ".wrangler", "state", "v3", "kv");
-export const COMPATIBILITY_DATE = "2026-04-26";
 
 export interface EdgeWorkerOptions {
   readonly configUrl: string;
@@ -66,7 +66,7 @@ export interface PollStatusRecord {
 }
 
 /** KV key of the worker's poll status record (worker/config-store.ts). */
-export const POLL_STATUS_KEY = "poll/v1/status";
+const POLL_STATUS_KEY = "poll/v1/status";
 
 export interface EdgeWorker {
   /** Base URL on 127.0.0.1 (use a `*.localhost` host name with its port in a browser). */
@@ -79,7 +79,7 @@ export interface EdgeWorker {
 }
 
 /** Checks that dist/worker.js is a real build with both handlers; throws a helpful error. */
-export function assertBuiltWorker(scriptPath: string): void {
+function assertBuiltWorker(scriptPath: string): void {
   if (!existsSync(scriptPath)) throw new Error(`${scriptPath} is missing: run \`npm run build\` first`);
   const text = readFileSync(scriptPath, "utf8");
   if (!/\bscheduled\b/.test(text)) {
@@ -103,12 +103,14 @@ export async function startEdgeWorker(options: EdgeWorkerOptions): Promise<EdgeW
   };
   if (options.configRefreshMs !== undefined) bindings["CONFIG_REFRESH_MS"] = String(options.configRefreshMs);
   const onLog = options.onLog;
+  const compatibility = projectCompatibility();
   const mf = new Miniflare({
     scriptPath,
     modules: true,
     // Module names are relative to this root; without it a script outside the cwd fails.
     modulesRoot: dirname(scriptPath),
-    compatibilityDate: COMPATIBILITY_DATE,
+    compatibilityDate: compatibility.date,
+    compatibilityFlags: compatibility.flags,
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 8787,
     kvNamespaces: ["CONFIG"],

@@ -336,7 +336,7 @@ export function commonParentDomain(hosts: readonly string[]): string | null {
 }
 
 /** The hosts named in a config document, in order; empty if it does not parse. */
-export function hostsOf(file: string): string[] {
+function hostsOf(file: string): string[] {
   try {
     const doc = JSON.parse(readFileSync(file, "utf8")) as Record<string, { domains?: Record<string, unknown> }>;
     const hosts = new Set<string>();

@@ -15,9 +15,9 @@ import { packMessage, sipHash128Packed } from "./siphash.js";
  * characters, truncation) fails before or at the MAC.
  */
 export const TOKEN_VERSION = 1;
-export const TOKEN_BYTES = 36;
+const TOKEN_BYTES = 36;
 export const TOKEN_LENGTH = 48;
-export const ID_BYTES = 16;
+const ID_BYTES = 16;
 const SIGNED_BYTES = 20;
 
 /** Why a presented token was not accepted; each is counted separately. */

@@ -1,27 +1,57 @@
 /**
- * The `Vary` rewrite of contract §5: `X-Experiment-Enrollments` is a token for the edge
- * only. It is removed before delivery; the rest stays, comma-space joined.
+ * The response's `Vary` header, parsed once for both of its readers (contract §5):
+ * delivery, where `X-Experiment-Enrollments` is a token for the edge only and is removed
+ * (the rest stays, comma-space joined), and the split cache, which keys a stored copy on
+ * every request header the origin says the response varies on.
  */
 
-/** Result of rewriting: the new value (null: drop the header) and whether we were listed. */
-export interface VaryRewrite {
+/** A response's `Vary`, read once. */
+export interface Vary {
+  /** The value delivered to the browser: our token removed (null: send no Vary). */
   readonly value: string | null;
+  /** The origin listed `X-Experiment-Enrollments`. */
   readonly variesOnEnrollments: boolean;
+  /**
+   * What a cache must key on: lower-cased, unique, sorted names (our token included when
+   * listed), without Accept-Encoding (the platform decompresses and re-encodes per client);
+   * null for `Vary: *`, which no cache can honour.
+   */
+  readonly keyed: readonly string[] | null;
 }
 
-/** Rewrites a Vary value (several Vary headers arrive comma-joined). */
-export function rewriteVary(value: string | null): VaryRewrite {
-  if (value === null) return { value: null, variesOnEnrollments: false };
-  // Fast path: most responses do not mention us at all.
-  if (!/x-experiment-enrollments/i.test(value)) return { value, variesOnEnrollments: false };
+/** Our token, as `keyed` lists it. */
+export const ENROLLMENTS_TOKEN = "x-experiment-enrollments";
+
+const NONE: Vary = { value: null, variesOnEnrollments: false, keyed: [] };
+
+/** Parses a Vary value (several Vary headers arrive comma-joined); null = no header. */
+export function parseVary(value: string | null): Vary {
+  if (value === null) return NONE;
+  // Fast path: one name (most often `Accept-Encoding`) needs no split, set or sort.
+  if (!value.includes(",")) return single(value);
   const rest: string[] = [];
+  const keyed = new Set<string>();
   let listed = false;
+  let star = false;
   for (const token of value.split(",")) {
     const t = token.trim();
     if (t === "") continue;
-    if (t.toLowerCase() === "x-experiment-enrollments") listed = true;
+    const lower = t.toLowerCase();
+    if (lower === ENROLLMENTS_TOKEN) listed = true;
     else rest.push(t);
+    if (lower === "*") star = true;
+    else if (lower !== "accept-encoding") keyed.add(lower);
   }
-  if (!listed) return { value, variesOnEnrollments: false };
-  return { value: rest.length === 0 ? null : rest.join(", "), variesOnEnrollments: true };
+  return {
+    value: !listed ? value : rest.length === 0 ? null : rest.join(", "),
+    variesOnEnrollments: listed,
+    keyed: star ? null : [...keyed].sort(),
+  };
+}
+
+function single(value: string): Vary {
+  const lower = value.trim().toLowerCase();
+  if (lower === ENROLLMENTS_TOKEN) return { value: null, variesOnEnrollments: true, keyed: [ENROLLMENTS_TOKEN] };
+  if (lower === "*") return { value, variesOnEnrollments: false, keyed: null };
+  return { value, variesOnEnrollments: false, keyed: lower === "" || lower === "accept-encoding" ? [] : [lower] };
 }

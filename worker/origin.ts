@@ -1,3 +1,4 @@
+import { hopByHopNames } from "../src/hop-by-hop.js";
 import { logOnce } from "./log.js";
 import { counters } from "./counters.js";
 
@@ -8,34 +9,15 @@ import { counters } from "./counters.js";
  * proxy. Redirects go back to the client; they are never followed.
  */
 
-// Hop-by-hop headers (RFC 9110 §7.6.1) are for one connection, not for the origin.
-const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "proxy-authorization", "proxy-authenticate"];
-
 /** The URL the origin is asked for. `originBase` null: the request's own URL (behind a route). */
 export function originUrl(requestUrl: URL, originBase: string | null): string {
   if (originBase === null) return requestUrl.href;
   return originBase + requestUrl.pathname + requestUrl.search;
 }
 
-// RFC 9110 token: anything else is not a header name, and Headers.delete would throw.
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
-/**
- * Removes hop-by-hop headers, including any the client listed in `Connection` (valid names
- * only). A WebSocket handshake keeps `Upgrade` and `Connection`: workerd proxies the upgrade
- * itself, and stripping them would turn it into a plain GET.
- */
+/** Removes the hop-by-hop headers (src/hop-by-hop.ts) from the origin's copy of the request headers. */
 export function stripHopByHop(headers: Headers): void {
-  if (headers.get("upgrade")?.toLowerCase() === "websocket") {
-    for (const h of HOP_BY_HOP) if (h !== "upgrade" && h !== "connection") headers.delete(h);
-    return;
-  }
-  const listed = headers.get("connection");
-  if (listed) for (const name of listed.split(",")) {
-    const n = name.trim();
-    if (TOKEN.test(n)) headers.delete(n);
-  }
-  for (const h of HOP_BY_HOP) headers.delete(h);
+  for (const name of hopByHopNames(headers.get("connection"), headers.get("upgrade"))) headers.delete(name);
 }
 
 /**

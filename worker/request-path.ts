@@ -4,7 +4,8 @@ import { decide, type Decision, type PreviewInput } from "../src/decision.js";
 import { normaliseHost } from "../src/host.js";
 import type { RequestFacts } from "../src/request-context.js";
 import { appendServerTiming, serverTimingEntry } from "../src/server-timing.js";
-import { rewriteVary } from "../src/vary.js";
+import { sharedKey } from "../src/cache-policy.js";
+import { parseVary, type Vary } from "../src/vary.js";
 import { getConfigView } from "./config-store.js";
 import { cookieDomainFor } from "./cookie-domain.js";
 import { countDecision, counters } from "./counters.js";
@@ -13,7 +14,7 @@ import { logOnce } from "./log.js";
 import { recordRequest } from "./metrics.js";
 import { fetchOrigin, originUrl, stripHopByHop } from "./origin.js";
 import { getSettings, type Settings } from "./settings.js";
-import { captureBody, forgetPass, isPassing, isStorable, lookup, rememberPass, sharedKey, store } from "./split-cache.js";
+import { captureBody, lookup, passMarks, storabilityOf, store } from "./split-cache.js";
 
 /**
  * The request path, glue only: strip what a client could spoof, read the inputs of the
@@ -84,14 +85,16 @@ export async function handleRequest(request: Request, env: Env, deps: RequestDep
   const target = originUrl(url, settings.originBase);
   const method = request.method;
   let response: Response;
+  let vary: Vary | null = null;
   if (decision.split && deps.cache !== null && (method === "GET" || method === "HEAD")) {
     const through = await throughSplitCache(request, target, headers, url, decision.enrollments, deps);
     response = through.response;
     cacheResult = through.result;
+    vary = through.vary;
   } else {
     response = await fetchOrigin(request, target, headers, false, deps.now);
   }
-  return finish(dress(response, decision, method));
+  return finish(dress(response, decision, method, vary ?? parseVary(response.headers.get("vary"))));
 }
 
 // What the rules and the bot check read (contract §8, §9); called only when they need it.
@@ -189,10 +192,10 @@ async function throughSplitCache(
   url: URL,
   enrollments: string,
   deps: RequestDeps,
-): Promise<{ response: Response; result: "hit" | "miss" | "pass" }> {
+): Promise<{ response: Response; result: "hit" | "miss" | "pass"; vary: Vary | null }> {
   const cache = deps.cache!;
-  const key = sharedKey(url);
-  const passing = isPassing(key, deps.now);
+  const key = sharedKey(url.host, url.pathname + url.search);
+  const passing = passMarks.passing(key, deps.now);
   if (!passing) {
     let hit: Response | null = null;
     try {
@@ -202,41 +205,41 @@ async function throughSplitCache(
     }
     if (hit !== null) {
       counters.cache.hit++;
-      return { response: request.method === "HEAD" ? new Response(null, hit) : hit, result: "hit" };
+      return { response: request.method === "HEAD" ? new Response(null, hit) : hit, result: "hit", vary: null };
     }
   }
   if (passing) counters.cache.pass++;
   else counters.cache.miss++;
   let response = await fetchOrigin(request, target, headers, true, deps.now);
+  // The origin's Vary, read once: for the policy, the stored copy and delivery.
+  const vary = parseVary(response.headers.get("vary"));
   if (request.method === "GET") {
-    if (isStorable(response) && response.body !== null) {
-      forgetPass(key);
-      const vary = rewriteVary(response.headers.get("vary"));
-      const { stream, complete } = captureBody(response.body, response.headers.get("content-length"));
+    const body = response.body;
+    const storable = body !== null && storabilityOf(response, vary).storable;
+    passMarks.record(key, storable, deps.now);
+    if (storable) {
+      const { stream, complete } = captureBody(body, response.headers);
       const original = response;
       response = new Response(stream, original);
       deps.waitUntil(
         complete
-          .then((body) => {
-            if (body === null) {
+          .then((whole) => {
+            if (whole === null) {
               logOnce("cache-incomplete", deps.now, "warn", "cache.store_skipped", { reason: "body incomplete" });
               return;
             }
-            return store(cache, key, url, enrollments, headers, original, body, vary.value).then(() => void counters.cache.stored++);
+            return store(cache, key, url, enrollments, headers, original, whole, vary).then(() => void counters.cache.stored++);
           })
           .catch((e: Error) => logOnce("cache-store", deps.now, "warn", "cache.store_failed", { error: e.message })),
       );
-    } else if (!passing) {
-      rememberPass(key, deps.now);
     }
   }
-  return { response, result: passing ? "pass" : "miss" };
+  return { response, result: passing ? "pass" : "miss", vary };
 }
 
 // Adds what the browser gets: the cookie, Server-Timing, and Vary without our token.
 // Fast path: a response that needs none of it is returned untouched (no copy).
-function dress(response: Response, decision: Decision, method: string): Response {
-  const vary = rewriteVary(response.headers.get("vary"));
+function dress(response: Response, decision: Decision, method: string, vary: Vary): Response {
   if (!vary.variesOnEnrollments && decision.setCookie === null && decision.previewCookie === null && decision.timingPairs === "") return response;
   if (response.status < 200 || response.status > 599) return response;
   const out = new Response(method === "HEAD" ? null : response.body, response);

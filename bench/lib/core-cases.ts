@@ -9,7 +9,7 @@ import { encodeAllPairs, encodeEventsHeader, encodePageHeader, withheldFromPage 
 import { serverTimingEntry } from "../../src/server-timing.js";
 import { DEFAULT_SESSION_COOKIE_PATTERN } from "../../src/request-context.js";
 import { mintToken, verifyToken } from "../../src/token.js";
-import { rewriteVary } from "../../src/vary.js";
+import { parseVary } from "../../src/vary.js";
 import { BENCH_FACTS, BENCH_HOST, configText, cookieHeader, devKeyRing, fillRandom, mintDevToken } from "./fixtures.js";
 
 /**
@@ -28,7 +28,7 @@ export interface CoreCase {
 }
 
 /** Live-experiment counts the enrollment cases are built for. */
-export const EXPERIMENT_COUNTS = [1, 10, 100] as const;
+const EXPERIMENT_COUNTS = [1, 10, 100] as const;
 
 function compiled(n: number, rules = false): CompiledConfig {
   const r = parseConfigText(configText(n, 1, "bench_experiment", 0, rules));
@@ -133,11 +133,11 @@ export function coreCases(): CoreCase[] {
     const pairs = encodeAllPairs(e);
     cases.push({ name: `serverTimingEntry, ${n} enrollments`, group: "codec", experiments: n, run: () => serverTimingEntry(pairs) });
   }
-  cases.push({ name: "rewriteVary (Accept-Encoding, fast path)", group: "codec", run: () => rewriteVary("Accept-Encoding") });
+  cases.push({ name: "parseVary (Accept-Encoding, fast path)", group: "codec", run: () => parseVary("Accept-Encoding") });
   cases.push({
-    name: "rewriteVary (X-Experiment-Enrollments, Accept-Encoding)",
+    name: "parseVary (X-Experiment-Enrollments, Accept-Encoding)",
     group: "codec",
-    run: () => rewriteVary("X-Experiment-Enrollments, Accept-Encoding"),
+    run: () => parseVary("X-Experiment-Enrollments, Accept-Encoding"),
   });
   const cookie1k = cookieHeader(1024, token);
   const cookie16k = cookieHeader(16 * 1024, token);

@@ -20,12 +20,12 @@ const START = "2020-01-01T00:00:00Z";
 const END = "2099-01-01T00:00:00Z";
 
 /** `bench_experiment_001` … (valid experiment names, sortable, stable). */
-export function experimentName(i: number, prefix = "bench_experiment"): string {
+function experimentName(i: number, prefix = "bench_experiment"): string {
   return `${prefix}_${String(i + 1).padStart(3, "0")}`;
 }
 
 /** Host names for multi-host configs: `en.wikipedia.org` first, then other wikis. */
-export function hostName(i: number): string {
+function hostName(i: number): string {
   if (i === 0) return BENCH_HOST;
   const langs = ["de", "fr", "es", "ja", "ru", "it", "zh", "pt", "pl", "nl", "sv", "ar", "fa", "uk", "he", "id", "ko", "vi", "cs"];
   return `${langs[(i - 1) % langs.length]}${i > langs.length ? String(i) : ""}.wikipedia.org`;
@@ -42,7 +42,7 @@ export const BENCH_ALLOCATION_RULE = 'platform == "desktop" && language in ["en"
  * `rules`, each experiment also has an eligibility rule and an allocation rule (§8) that
  * the bench request satisfies, so every rule is evaluated.
  */
-export function configDocument(experiments: number, hosts = 1, prefix = "bench_experiment", firstHost = 0, rules = false): Record<string, unknown> {
+function configDocument(experiments: number, hosts = 1, prefix = "bench_experiment", firstHost = 0, rules = false): Record<string, unknown> {
   const doc: Record<string, unknown> = {};
   for (let i = 0; i < experiments; i++) {
     const domains: Record<string, unknown> = {};

@@ -58,7 +58,7 @@ async function runWrk(spec: LoadSpec): Promise<LoadResult> {
 }
 
 /** Parses wrk's text report. */
-export function parseWrk(text: string): LoadResult {
+function parseWrk(text: string): LoadResult {
   const done = /(\d+) requests in ([\d.]+)(us|ms|s|m)/.exec(text);
   if (!done) throw new Error(`unexpected wrk output:\n${text}`);
   const requests = Number(done[1]);

@@ -27,7 +27,7 @@ export default class NsReporter implements Reporter {
 }
 
 /** Batch size encoded in a bench name (`… [×64]`), 1 if none. */
-export function batchOf(name: string): number {
+function batchOf(name: string): number {
   const m = /\[×(\d+)\]$/.exec(name);
   return m ? Number(m[1]) : 1;
 }

@@ -8,7 +8,8 @@ import { configText, DEV_KEY_RING } from "./fixtures.js";
 import { probe } from "./http.js";
 import { visitorHeaders, type Variant } from "./load.js";
 import type { Origin } from "./origin.js";
-import { freePort, projectCompatibility, startWorkerd, WORKERD, type Workerd } from "./workerd.js";
+import { projectCompatibility } from "../../emulation/compatibility.js";
+import { freePort, startWorkerd, WORKERD, type Workerd } from "./workerd.js";
 
 /**
  * The self-hosted profile as a load variant, so its figures describe what an operator

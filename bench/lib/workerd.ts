@@ -3,6 +3,7 @@ import { execFileSync, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { projectCompatibility } from "../../emulation/compatibility.js";
 import { collectOutput, startProcess, stopProcess } from "./processes.js";
 import { waitForPort } from "./http.js";
 
@@ -39,16 +40,6 @@ export async function bundleWorker(entry: string, outfile: string): Promise<void
     define: { "process.env.NODE_ENV": '"production"' },
     plugins: [targetExternal],
   });
-}
-
-/** compatibility_date and compatibility_flags of the project's wrangler.toml. */
-export function projectCompatibility(): { date: string; flags: string[] } {
-  const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
-  const top = toml.split(/^\[/m)[0] ?? toml;
-  const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(top)?.[1] ?? "2026-04-26";
-  const flagsText = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(top)?.[1] ?? "";
-  const flags = [...flagsText.matchAll(/"([^"]+)"/g)].map((m) => m[1]!);
-  return { date, flags };
 }
 
 /** One worker service with its own socket. */
@@ -126,7 +117,7 @@ export interface Workerd {
 const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
 
 /** CPU time (user + system) of a process in µs, from /proc/PID/stat. */
-export function processCpuMicros(pid: number): number {
+function processCpuMicros(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");

@@ -125,7 +125,7 @@ suite(haveChromium || mustRun ? "browser end-to-end through the emulation" : `br
 
   /** The browser's and the origin's views agree with each other and with the core. */
   function assertConsistent(v: Visit, host: string, facts: RequestFacts = browserFacts()): void {
-    expect(v.cookie, "the browser holds a WMF-Uniq cookie").toBeDefined();
+    expect(v.cookie, "the browser holds a WMF-Uniq cookie").toMatch(/^[A-Za-z0-9_-]{48}$/);
     const want = expected(v.cookie!, host, facts);
     expect(v.view.browser.error).toBeNull();
     expect(v.view.browser.raw ?? "").toBe(want.all);
@@ -219,7 +219,7 @@ suite(haveChromium || mustRun ? "browser end-to-end through the emulation" : `br
       await context.clearCookies();
       const second = await visit(page, EN);
       expect(second.setCookies).toHaveLength(1);
-      expect(second.cookie).toBeDefined();
+      expect(second.cookie).toMatch(/^[A-Za-z0-9_-]{48}$/);
       expect(second.cookie).not.toBe(first.cookie);
       assertConsistent(second, EN);
     } finally {
@@ -341,8 +341,9 @@ suite(haveChromium || mustRun ? "browser end-to-end through the emulation" : `br
       const nonce = `e2e-${Date.now().toString(36)}`;
       const status = await page.evaluate<number>(`window.sendTestEvent(${JSON.stringify(nonce)})`);
       expect(status).toBe(202);
-      const event = emulation.origin.events.find((e) => e.body.includes(nonce));
-      expect(event, "the event reached the origin").toBeDefined();
+      const reached = emulation.origin.events.filter((e) => e.body.includes(nonce));
+      expect(reached, "the event reached the origin, once").toHaveLength(1);
+      const event = reached[0];
       expect(event!.uniqCookieReachedOrigin).toBe(false);
       expect(event!.enrollments).toBe(want.events);
       const pairs = decodeEnrollmentHeader(event!.enrollments ?? "");

@@ -12,7 +12,8 @@ import { renderBucketMapHtml } from "../../tools/bucket-map-html.js";
 import { bufferIo, EXIT_OK } from "../../tools/cli-io.js";
 import { main as configCheck } from "../../tools/config-check.js";
 import { rulesConfig } from "../fixtures/rules-config.js";
-import { AT, AT_MS, sampleConfig } from "../tools/cli-test-kit.js";
+import { AT, AT_MS } from "../tools/cli-test-kit.js";
+import { sampleConfig } from "../fixtures/config.js";
 
 /**
  * The views for people, in headless Chromium: the bucket map from `config:check --html`

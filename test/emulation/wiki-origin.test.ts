@@ -1,3 +1,4 @@
+import { runInNewContext } from "node:vm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { PAGE_SCRIPT, SDK_PARSER_SOURCE } from "../../emulation/page-script.js";
 import { CRAWLER_UA, MOBILE_BROWSER_UA } from "../helpers/browser-ua.js";
@@ -137,6 +138,16 @@ describe("emulated wiki origin", () => {
   });
 });
 
+interface FakeElement {
+  id: string;
+  textContent: string;
+  className: string;
+  href: string;
+  children: FakeElement[];
+  appendChild(child: FakeElement): void;
+  addEventListener(): void;
+}
+
 describe("page script", () => {
   const parse = new Function(`${SDK_PARSER_SOURCE}; return parseWmfUniqDescription;`)() as (raw: string) => Record<string, string>;
 
@@ -152,7 +163,30 @@ describe("page script", () => {
     expect(() => parse("a=b;c")).toThrow();
   });
 
-  it("is syntactically valid JavaScript", () => {
-    expect(() => new Function(PAGE_SCRIPT)).not.toThrow();
+  it("runs on a page: reads the WMF-Uniq Server-Timing entry, compares with the origin, wires the event button", () => {
+    const elements = new Map<string, FakeElement>();
+    const element = (id = ""): FakeElement => ({ id, textContent: "", className: "", href: "", children: [], appendChild(c) { this.children.push(c); }, addEventListener() {} });
+    const window = { emulation: { origin: { pairs: [{ experiment: "a-experiment", group: "control" }] }, eventsPath: "/evt" }, isSecureContext: true } as Record<string, any>;
+    const context = {
+      window,
+      location: { port: "8787", hostname: "en.wikipedia.test", host: "en.wikipedia.test:8787" },
+      performance: { getEntriesByType: () => [{ serverTiming: [{ name: "other", description: "" }, { name: "WMF-Uniq", description: "a-experiment=control;b-experiment=on;" }] }] },
+      document: { getElementById: (id: string) => elements.get(id) ?? elements.set(id, element(id)).get(id)!, createElement: () => element() },
+    };
+    runInNewContext(PAGE_SCRIPT, context);
+    expect(window.emulation.browser).toEqual({
+      raw: "a-experiment=control;b-experiment=on;",
+      groups: { "a-experiment": "control", "b-experiment": "on" },
+      error: null,
+      secureContext: true,
+      serverTimingNames: ["other", "WMF-Uniq"],
+    });
+    const rows = elements.get("browser-groups")!.children.map((tr) => tr.children.map((td) => td.textContent));
+    expect(rows).toEqual([
+      ["a-experiment", "control", "same group at the origin"],
+      ["b-experiment", "on", "not sent to the origin (cache_split: false, or a mix-up)"],
+    ]);
+    expect(elements.get("other-wiki")!.href).toBe("http://de.wikipedia.test:8787/wiki/Main_Page");
+    expect(typeof window.sendTestEvent).toBe("function");
   });
 });

@@ -16,7 +16,7 @@ export const GEN_NOW = Date.parse("2025-06-15T12:00:00Z");
 const DAY = 86_400_000;
 
 /** `2025-06-01T14:30:00Z` form (whole seconds, Z). */
-export function isoSeconds(ms: number): string {
+function isoSeconds(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
 }
 
@@ -40,7 +40,7 @@ export const hostArb: fc.Arbitrary<string> = fc.oneof(
 const selectorArb = fc.oneof(fc.constantFrom("shared-selector-1", "shared-selector-2", "Shared.Selector_3"), experimentNameArb);
 
 /** Sorted, non-overlapping inclusive ranges inside 0..99999 (1..5 of them). */
-export const rangesArb: fc.Arbitrary<[number, number][]> = fc.oneof(
+const rangesArb: fc.Arbitrary<[number, number][]> = fc.oneof(
   // Gapped: 2k distinct cut points, some ranges a single bucket.
   fc.integer({ min: 1, max: 5 }).chain((k) =>
     fc
@@ -63,7 +63,7 @@ export const rangesArb: fc.Arbitrary<[number, number][]> = fc.oneof(
 );
 
 /** Groups with distinct (case-insensitively) names, ranges shuffled into document order. */
-export const groupsArb: fc.Arbitrary<Record<string, [number, number]>> = rangesArb.chain((ranges) =>
+const groupsArb: fc.Arbitrary<Record<string, [number, number]>> = rangesArb.chain((ranges) =>
   fc
     .tuple(
       fc.uniqueArray(groupNameArb, { minLength: ranges.length, maxLength: ranges.length, selector: (g) => g.toLowerCase() }),
@@ -86,7 +86,7 @@ const windowArb = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 1000, max: 30 * DAY }), fc.integer({ min: 1000, max: 30 * DAY })).map(([ago, len]) => [GEN_NOW - ago - len, GEN_NOW - ago] as const) },
 );
 
-export const experimentArb: fc.Arbitrary<Record<string, unknown>> = fc
+const experimentArb: fc.Arbitrary<Record<string, unknown>> = fc
   .record({
     window: windowArb,
     cacheSplit: fc.option(fc.boolean(), { nil: undefined }),

@@ -1,8 +1,10 @@
+import { expect } from "vitest";
 import type { CompiledConfig } from "../../src/config-compile.js";
 import { parseConfig } from "../../src/config-parse.js";
 import { decide, type Decision } from "../../src/decision.js";
 import { parseKeyRing, type KeyRing } from "../../src/keyring.js";
 import { DEFAULT_SESSION_COOKIE_PATTERN, type RequestFacts } from "../../src/request-context.js";
+import { verifyToken } from "../../src/token.js";
 import { DEV_KEYS } from "../fixtures/config.js";
 import { BROWSER_UA } from "./browser-ua.js";
 
@@ -60,4 +62,20 @@ export function expectedFor(doc: unknown, cookie: string, host: string, now = Da
   const cfg = parseConfig(doc);
   if (!cfg.ok) throw new Error(JSON.stringify(cfg.issues));
   return expectedHeaders(cfg.config, ring.ring, cookie, host, now, facts);
+}
+
+/**
+ * Asserts `cookie` is a WMF-Uniq token the worker just minted with the ring's minting key
+ * (it verifies, under that key's tag, with today's mint day); returns it.
+ */
+export function expectMinted(cookie: string | null | undefined, keys = DEV_KEYS, now = Date.now()): string {
+  const ring = parseKeyRing(keys);
+  if (!ring.ok) throw new Error(ring.error);
+  expect(cookie, "a minted WMF-Uniq cookie").toMatch(/^[A-Za-z0-9_-]{48}$/);
+  const v = verifyToken(cookie!, ring.ring);
+  expect(v.ok ? v.identity.key.tag : v).toBe(ring.ring.minting.tag);
+  // Today, or yesterday for a request that crossed midnight UTC.
+  const today = Math.floor(now / 86_400_000) & 0xffff;
+  expect([today, today - 1]).toContain(v.ok ? v.identity.mintDay : null);
+  return cookie!;
 }

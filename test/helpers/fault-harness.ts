@@ -1,10 +1,7 @@
-import { Miniflare } from "miniflare";
-import { asBrowser } from "./browser-ua.js";
-import { readFileSync } from "node:fs";
 import { connect } from "node:net";
-import { DEV_KEYS } from "../fixtures/config.js";
-import { RuntimeLog } from "./runtime-log.js";
+import { seededRandom } from "./random.js";
 import { startStub, type StubHandler, type StubServer } from "./stub-server.js";
+import { startWorker, type Harness } from "./worker-harness.js";
 
 /**
  * The built bundle (dist/worker.js, unmodified) inside workerd, behind a test-only wrapper
@@ -40,13 +37,13 @@ export interface FaultMode {
   /** `crypto.getRandomValues` throws while set. */
   randomThrows: boolean;
   /**
-   * Not a fault: a seed makes `crypto.getRandomValues` a seeded PRNG (mulberry32) so that
+   * Not a fault: a seed makes `crypto.getRandomValues` the tests' seeded PRNG (random.ts) so that
    * statistical tests see the same cookie IDs on every run; null = the real CSPRNG.
    */
   randomSeed: number | null;
 }
 
-export const NO_FAULTS: FaultMode = { kvRead: "ok", kvReadDelayMs: 0, kvWrite: "ok", kvWriteDelayMs: 0, randomThrows: false, randomSeed: null };
+const NO_FAULTS: FaultMode = { kvRead: "ok", kvReadDelayMs: 0, kvWrite: "ok", kvWriteDelayMs: 0, randomThrows: false, randomSeed: null };
 
 export interface FaultStats {
   kvReads: number;
@@ -55,7 +52,7 @@ export interface FaultStats {
   randomFaults: number;
 }
 
-export const HARNESS_PATH = "/__fault-harness";
+const HARNESS_PATH = "/__fault-harness";
 
 const WRAPPER = String.raw`
 import worker from "./worker.js";
@@ -64,20 +61,10 @@ const NO_FAULTS = ${JSON.stringify(NO_FAULTS)};
 let mode = { ...NO_FAULTS };
 const stats = { kvReads: 0, kvWrites: 0, kvFaults: 0, randomFaults: 0 };
 
-// crypto.getRandomValues, failing on demand.
+// crypto.getRandomValues, failing on demand, or seeded (test/helpers/random.ts, by its source).
 const realRandom = crypto.getRandomValues.bind(crypto);
+const seededRandom = ${seededRandom.toString()};
 let seeded = null;
-function seededFill(buf) {
-  // mulberry32, one output byte per step: reproducible test IDs, not a CSPRNG.
-  for (let i = 0; i < buf.length; i++) {
-    seeded.a = (seeded.a + 0x6d2b79f5) >>> 0;
-    let t = seeded.a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    buf[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff;
-  }
-  return buf;
-}
 Object.defineProperty(crypto, "getRandomValues", {
   configurable: true,
   writable: true,
@@ -87,8 +74,8 @@ Object.defineProperty(crypto, "getRandomValues", {
       throw new Error("fault-harness: getRandomValues failed");
     }
     if (mode.randomSeed !== null) {
-      if (seeded === null || seeded.seed !== mode.randomSeed) seeded = { seed: mode.randomSeed, a: mode.randomSeed >>> 0 };
-      return seededFill(buf);
+      if (seeded === null || seeded.seed !== mode.randomSeed) seeded = { seed: mode.randomSeed, rnd: seededRandom(mode.randomSeed) };
+      return seeded.rnd.fill(buf);
     }
     return realRandom(buf);
   },
@@ -165,66 +152,28 @@ export interface RawResponse {
   readonly text: string;
 }
 
-export interface WrappedWorker {
-  readonly mf: Miniflare;
-  /** http://127.0.0.1:<port>/ of the worker's socket. */
-  readonly url: URL;
-  fetch(url: string, init?: RequestInit): Promise<Response>;
+/** The harness's worker behind the fault wrapper, on a real port. */
+export interface WrappedWorker extends Harness {
   /** Sends raw bytes (one request, `Connection: close` expected) and parses the answer. */
   raw(request: string | Buffer): Promise<RawResponse>;
-  poll(): Promise<void>;
-  kv(): Promise<KvLike>;
   setFaults(mode: Partial<FaultMode>): Promise<void>;
   faultStats(): Promise<FaultStats>;
-  /** The worker's log lines; take the errors a test provokes. */
-  readonly log: RuntimeLog;
   /** GET /_enrollment/status through the worker. */
   status(host?: string): Promise<any>;
-  dispose(): Promise<void>;
-}
-
-export interface KvLike {
-  get(key: string): Promise<string | null>;
-  getWithMetadata(key: string): Promise<{ value: string | null; metadata: unknown }>;
-  put(key: string, value: string, opts?: { metadata?: unknown }): Promise<void>;
-  delete(key: string): Promise<void>;
 }
 
 /** Starts dist/worker.js behind the fault wrapper, with a real port. */
 export async function startWrappedWorker(bindings: Record<string, string>): Promise<WrappedWorker> {
-  const workerText = readFileSync(new URL("../../dist/worker.js", import.meta.url), "utf8");
-  const log = new RuntimeLog();
-  const mf = new Miniflare({
-    handleRuntimeStdio: log.handleRuntimeStdio,
-    modules: [
-      { type: "ESModule", path: "wrapper.js", contents: WRAPPER },
-      { type: "ESModule", path: "worker.js", contents: workerText },
-    ],
-    modulesRoot: ".",
-    compatibilityDate: "2026-04-26",
-    kvNamespaces: ["CONFIG"],
-    bindings: { UNIQ_KEYS: DEV_KEYS, CONFIG_REFRESH_MS: "1000", ...bindings },
-    host: "127.0.0.1",
-    port: 0,
-  });
-  const url = await mf.ready;
-  const dispatch = (u: string, init?: RequestInit) =>
-    mf.dispatchFetch(u, { redirect: "manual", ...(asBrowser(init) as object) }) as unknown as Promise<Response>;
+  const worker = await startWorker(bindings, { wrapper: WRAPPER, port: true });
+  const dispatch = worker.fetch;
   const harness = async (what: string, init?: RequestInit): Promise<unknown> => {
     const res = await dispatch(`http://harness.invalid${HARNESS_PATH}/${what}`, init);
     if (res.status !== 200) throw new Error(`harness ${what}: ${res.status}`);
     return res.json();
   };
   return {
-    mf,
-    url,
-    fetch: dispatch,
-    raw: (request) => rawExchange(Number(url.port), request),
-    async poll() {
-      const worker = await mf.getWorker();
-      await worker.scheduled({ cron: "* * * * *" });
-    },
-    kv: async () => (await mf.getKVNamespace("CONFIG")) as unknown as KvLike,
+    ...worker,
+    raw: (request) => rawExchange(Number(worker.url.port), request),
     async setFaults(mode) {
       await harness("faults", { method: "POST", body: JSON.stringify(mode) });
     },
@@ -237,17 +186,11 @@ export async function startWrappedWorker(bindings: Record<string, string>): Prom
       if (res.status !== 200) throw new Error(`status endpoint answered ${res.status}`);
       return res.json();
     },
-    log,
-    async dispose() {
-      await mf.dispose();
-      await log.settled();
-      log.assertClean();
-    },
   };
 }
 
 /** One raw request over a fresh connection; resolves when the server closes or after `timeoutMs`. */
-export function rawExchange(port: number, request: string | Buffer, timeoutMs = 10_000): Promise<RawResponse> {
+function rawExchange(port: number, request: string | Buffer, timeoutMs = 10_000): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const socket = connect(port, "127.0.0.1", () => socket.write(typeof request === "string" ? Buffer.from(request, "latin1") : request));
@@ -321,7 +264,7 @@ function dechunk(body: Buffer): Buffer {
 }
 
 /** Parses one HTTP/1.1 response (status 0 when nothing came back). */
-export function parseRawResponse(buf: Buffer): RawResponse {
+function parseRawResponse(buf: Buffer): RawResponse {
   const parts = splitHead(buf);
   if (parts === null) return { status: 0, headers: {}, body: buf, text: buf.toString("latin1") };
   const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(parts.head)?.[1] ?? 0);

@@ -117,6 +117,7 @@ export class RuntimeLog {
   #add(line: string, stream: LogEntry["stream"]): void {
     // workerd follows an uncaught exception with a line of raw addresses: noise, not news.
     if (line.trim() === "" || /^stack:( \S+)+$/.test(line.trim())) return;
+    if (process.env["WORKER_LOGS"] === "1") (stream === "stdout" ? process.stdout : process.stderr).write(`${line}\n`);
     let json: Record<string, unknown> | null = null;
     if (line.startsWith("{")) {
       try {

@@ -1,4 +1,3 @@
-import { Miniflare } from "miniflare";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { Agent, createServer, request, type IncomingMessage, type Server } from "node:http";
@@ -10,7 +9,7 @@ import { parseKeyRing, type KeyRing } from "../../src/keyring.js";
 import { verifyToken } from "../../src/token.js";
 import { expectedHeaders } from "../helpers/expect-enrollment.js";
 import { DEV_KEYS } from "../fixtures/config.js";
-import { RuntimeLog } from "../helpers/runtime-log.js";
+import { startWorker } from "../helpers/worker-harness.js";
 
 /**
  * A bounded soak of the built worker (dist/worker.js in workerd via Miniflare, real KV and
@@ -101,12 +100,12 @@ const DAY = 86_400_000;
 const iso = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
 
 /** Experiments that never change during the soak: a visitor's group in them is fixed. */
-export const STABLE = ["soak-stable-fifty", "soak-stable-shared-a", "soak-stable-shared-b", "soak-stable-unique", "soak-client-only"] as const;
-export const RAMP = "soak-ramp-experiment";
-export const TOGGLE = "soak-toggled-experiment";
+const STABLE = ["soak-stable-fifty", "soak-stable-shared-a", "soak-stable-shared-b", "soak-stable-unique", "soak-client-only"] as const;
+const RAMP = "soak-ramp-experiment";
+const TOGGLE = "soak-toggled-experiment";
 
 /** The config at step `step` (see the schedule in the file comment). */
-export function soakConfig(step: number, now: number): { doc: Record<string, unknown>; rampEnd: number; toggled: boolean } {
+function soakConfig(step: number, now: number): { doc: Record<string, unknown>; rampEnd: number; toggled: boolean } {
   const window = { start: iso(now - DAY), end: iso(now + 30 * DAY) };
   const both = (groups: Record<string, [number, number]>, extra: Record<string, unknown> = {}) =>
     Object.fromEntries(HOSTS.map((h) => [h, { ...extra, groups }]));
@@ -257,19 +256,7 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakS
   // --- the worker --------------------------------------------------------------------
   const before = childPids("workerd");
   // The worker's log is captured; an error line it writes during the soak is a violation.
-  const workerLog = new RuntimeLog();
-  const mf = new Miniflare({
-    handleRuntimeStdio: workerLog.handleRuntimeStdio,
-    modules: true,
-    scriptPath: new URL("../../dist/worker.js", import.meta.url).pathname,
-    compatibilityDate: "2026-04-26",
-    kvNamespaces: ["CONFIG"],
-    bindings: { UNIQ_KEYS: DEV_KEYS, CONFIG_REFRESH_MS: "1000", CONFIG_URL: configUrl, ORIGIN_URL: originUrl },
-    host: "127.0.0.1",
-    port: 0,
-    inspectorPort: 0,
-  });
-  const workerUrl = await mf.ready;
+  const { mf, url: workerUrl, log: workerLog } = await startWorker({ CONFIG_URL: configUrl, ORIGIN_URL: originUrl }, { port: true, inspector: true });
   let inspector: URL | null = null;
   try {
     inspector = await mf.getInspectorURL();
@@ -525,7 +512,7 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakS
 }
 
 /** Least-squares slope of RSS over the second half of the samples, MB per minute (null: too few). */
-export function rssTrend(memory: readonly MemorySample[]): number | null {
+function rssTrend(memory: readonly MemorySample[]): number | null {
   const end = memory.at(-1)?.atSeconds ?? 0;
   const pts = memory.filter((m) => m.rssMb !== null && m.atSeconds >= end / 2).map((m) => [m.atSeconds, m.rssMb!] as const);
   if (pts.length < 4) return null;

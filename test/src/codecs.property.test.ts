@@ -10,7 +10,7 @@ import { parseKeyRing } from "../../src/keyring.js";
 import { appendServerTiming, serverTimingEntry } from "../../src/server-timing.js";
 import { bucketOf } from "../../src/subject.js";
 import { mintToken } from "../../src/token.js";
-import { rewriteVary } from "../../src/vary.js";
+import { parseVary } from "../../src/vary.js";
 import { DEV_KEYS } from "../fixtures/config.js";
 import { GEN_NOW, validConfigArb } from "../helpers/config-arbitrary.js";
 
@@ -160,7 +160,7 @@ describe("enrollment header codecs", () => {
   });
 });
 
-describe("rewriteVary", () => {
+describe("parseVary", () => {
   const ours = fc
     .array(fc.boolean(), { minLength: 24, maxLength: 24 })
     .map((flips) => Array.from("X-Experiment-Enrollments", (c, i) => (flips[i] ? c.toUpperCase() : c.toLowerCase())).join(""));
@@ -176,7 +176,7 @@ describe("rewriteVary", () => {
   it("never throws, for any string or null", () => {
     fc.assert(
       fc.property(fc.option(fc.string({ unit: "binary", maxLength: 200 })), (v) => {
-        const r = rewriteVary(v);
+        const r = parseVary(v);
         return r.value === null || typeof r.value === "string";
       }),
       { seed: SEED, numRuns: 5000 },
@@ -186,7 +186,7 @@ describe("rewriteVary", () => {
   it("never returns our token, keeps every other token in order, and says whether we were listed", () => {
     fc.assert(
       fc.property(varyArb, ({ tokens, value }) => {
-        const r = rewriteVary(value);
+        const r = parseVary(value);
         const listed = tokens.some((t) => t.toLowerCase() === "x-experiment-enrollments");
         const rest = tokens.filter((t) => t !== "" && t.toLowerCase() !== "x-experiment-enrollments");
         expect(r.variesOnEnrollments).toBe(listed);
@@ -204,11 +204,23 @@ describe("rewriteVary", () => {
     );
   });
 
+  it("keys on every listed name but Accept-Encoding, lower-cased, unique and sorted; never on Vary: *", () => {
+    fc.assert(
+      fc.property(varyArb, ({ tokens, value }) => {
+        const names = tokens.map((t) => t.toLowerCase()).filter((t) => t !== "" && t !== "accept-encoding");
+        const keyed = parseVary(value).keyed;
+        if (names.includes("*")) expect(keyed).toBeNull();
+        else expect(keyed).toEqual([...new Set(names)].sort());
+      }),
+      { seed: SEED, numRuns: 5000 },
+    );
+  });
+
   it("is idempotent: a rewritten value has nothing left to rewrite", () => {
     fc.assert(
       fc.property(varyArb, ({ value }) => {
-        const once = rewriteVary(value);
-        const twice = rewriteVary(once.value);
+        const once = parseVary(value);
+        const twice = parseVary(once.value);
         expect(twice.variesOnEnrollments).toBe(false);
         expect(twice.value).toBe(once.value);
       }),

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { CompiledConfig } from "../../src/config-compile.js";
 import { parseConfig, parseConfigText, type ConfigResult } from "../../src/config-parse.js";
+import { selectorFingerprint } from "../../src/subject.js";
 import { sampleConfig } from "../fixtures/config.js";
 import {
   BUCKET_COUNT,
@@ -175,7 +176,10 @@ function expectCompiled(config: CompiledConfig, doc: Record<string, any>, order:
         expect([...slotOf.values()]).not.toContain(slot);
         slotOf.set(label, slot);
       }
-      expect(plan.fingerprints[slot]).toBeDefined();
+      // The slot holds that (selector, host) input's fingerprint.
+      expect(Array.from(plan.fingerprints[slot]!)).toEqual(
+        Array.from(selectorFingerprint(exp.shared_selector ?? compiled.name, domain.unique_domain === true ? host : null)),
+      );
     }
     expect(plan.fingerprints.length).toBe(slotOf.size);
   }
@@ -403,9 +407,11 @@ describe("mutated valid documents (from test/fixtures sampleConfig())", () => {
       }),
       { seed: SEED, numRuns: 3000 },
     );
-    // The generator must exercise both sides, or the property says little.
-    expect(accepted).toBeGreaterThan(200);
-    expect(rejected).toBeGreaterThan(1000);
+    // The generator must exercise both sides, or the property says little (npm run mutate
+    // caps the runs: then each side must merely be seen).
+    const full = accepted + rejected === 3000;
+    expect(accepted).toBeGreaterThan(full ? 200 : 0);
+    expect(rejected).toBeGreaterThan(full ? 1000 : 0);
   });
 });
 

@@ -119,7 +119,9 @@ describe(`statistics over ${N.toLocaleString("en")} random IDs`, () => {
   });
 
   it("shared selectors coincide for every visitor", () => {
-    for (const r of results) expect(r["shared-a-experiment"]).toBe(r["shared-b-experiment"]);
+    // One assertion over all of them (an expect per visitor costs more than the enrollment).
+    expect(results.filter((r) => r["shared-a-experiment"] !== r["shared-b-experiment"])).toEqual([]);
+    expect(count("shared-a-experiment", "a") + count("shared-a-experiment", "b")).toBe(N);
   });
 
   it("unique_domain gives each host its own, independent assignment", () => {
@@ -129,9 +131,10 @@ describe(`statistics over ${N.toLocaleString("en")} random IDs`, () => {
     }
     expect(chi2([same, 20_000 - same], [10_000, 10_000])).toBeLessThan(CHI2_001[1]);
     // Without unique_domain, one visitor has the same group on both hosts.
-    for (const id of population.slice(0, 2_000)) {
-      expect(groupsOf(id, "en.wikipedia.org", config)["fifty-fifty-test"]).toBe(groupsOf(id, "de.wikipedia.org", config)["fifty-fifty-test"]);
-    }
+    const differ = population
+      .slice(0, 2_000)
+      .filter((id) => groupsOf(id, "en.wikipedia.org", config)["fifty-fifty-test"] !== groupsOf(id, "de.wikipedia.org", config)["fifty-fifty-test"]);
+    expect(differ).toEqual([]);
   });
 
   it("widening a range (ramp-up) keeps everyone already enrolled in their group", () => {
@@ -145,13 +148,15 @@ describe(`statistics over ${N.toLocaleString("en")} random IDs`, () => {
       });
     const before = at(999), after = at(9999);
     let kept = 0;
+    const moved: string[] = [];
     for (const id of population) {
       const g = groupsOf(id, "en.wikipedia.org", before)["ramping-experiment"];
-      if (g !== undefined) {
-        expect(groupsOf(id, "en.wikipedia.org", after)["ramping-experiment"]).toBe(g);
-        kept++;
-      }
+      if (g === undefined) continue;
+      kept++;
+      const now = groupsOf(id, "en.wikipedia.org", after)["ramping-experiment"];
+      if (now !== g) moved.push(`${g} -> ${now}`);
     }
+    expect(moved).toEqual([]);
     expect(kept).toBeGreaterThan(1500);
   });
 });

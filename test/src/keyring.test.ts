@@ -20,7 +20,9 @@ describe("parseKeyRing", () => {
     if (!r.ok) return;
     expect(r.ring.minting.tag).toBe(1);
     expect(r.ring.tags).toEqual([1, 0]);
-    expect(r.ring.lookup(0)).toBeDefined();
+    expect(r.ring.lookup(1)).toBe(r.ring.minting);
+    expect(r.ring.lookup(0)?.tag).toBe(0);
+    expect(r.ring.lookup(2)).toBeUndefined();
   });
 
   it("splits each key into independent MAC and subject halves", () => {

@@ -1,21 +1,51 @@
 import { describe, expect, it } from "vitest";
-import { rewriteVary } from "../../src/vary.js";
+import { ENROLLMENTS_TOKEN, parseVary } from "../../src/vary.js";
 
-describe("rewriteVary (contract §5)", () => {
+describe("parseVary: what the browser gets (contract §5)", () => {
   it.each([
     ["first of two", "X-Experiment-Enrollments, Accept-Encoding", "Accept-Encoding", true],
     ["alone", "X-Experiment-Enrollments", null, true],
+    ["alone, padded", " X-Experiment-Enrollments ", null, true],
     ["in the middle", "Accept-Encoding,X-Experiment-Enrollments ,Cookie", "Accept-Encoding, Cookie", true],
     ["last", "Accept-Encoding, x-experiment-enrollments", "Accept-Encoding", true],
     ["any casing", "X-EXPERIMENT-ENROLLMENTS", null, true],
     ["twice", "X-Experiment-Enrollments, Cookie, X-Experiment-Enrollments", "Cookie", true],
+    ["with empty members", "X-Experiment-Enrollments, , Cookie,", "Cookie", true],
     ["absent", "Accept-Encoding, Cookie", "Accept-Encoding, Cookie", false],
+    ["absent, one name", "Accept-Encoding", "Accept-Encoding", false],
     ["a look-alike token", "X-Experiment-Enrollments-V2", "X-Experiment-Enrollments-V2", false],
+    ["a look-alike among others", "X-Experiment-Enrollments-V2, Cookie", "X-Experiment-Enrollments-V2, Cookie", false],
   ])("%s", (_, input, value, varies) => {
-    expect(rewriteVary(input)).toEqual({ value, variesOnEnrollments: varies });
+    const vary = parseVary(input);
+    expect(vary.value).toBe(value);
+    expect(vary.variesOnEnrollments).toBe(varies);
   });
 
   it("no header stays no header", () => {
-    expect(rewriteVary(null)).toEqual({ value: null, variesOnEnrollments: false });
+    expect(parseVary(null)).toEqual({ value: null, variesOnEnrollments: false, keyed: [] });
+  });
+});
+
+describe("parseVary: what the split cache keys on", () => {
+  it.each([
+    ["nothing for Accept-Encoding alone", "Accept-Encoding", []],
+    ["nothing for an empty value", "", []],
+    ["our token alone", "X-Experiment-Enrollments", [ENROLLMENTS_TOKEN]],
+    ["one request header, lower-cased", "Cookie", ["cookie"]],
+    ["one request header, padded", " Cookie ", ["cookie"]],
+    ["ours and Accept-Encoding", "X-Experiment-Enrollments, Accept-Encoding", [ENROLLMENTS_TOKEN]],
+    ["sorted and unique", "User-Agent, cookie, X-Experiment-Enrollments, Cookie", ["cookie", "user-agent", ENROLLMENTS_TOKEN]],
+    ["no empty names", "Cookie,,  ,Origin", ["cookie", "origin"]],
+  ])("%s", (_, input, keyed) => {
+    expect(parseVary(input).keyed).toEqual(keyed);
+  });
+
+  it.each([["*"], [" * "], ["Cookie, *"], ["*, X-Experiment-Enrollments"]])("Vary: %j cannot be honoured by any cache: keyed is null", (input) => {
+    expect(parseVary(input).keyed).toBeNull();
+  });
+
+  it("Vary: * is still delivered as sent (only our token is ever removed)", () => {
+    expect(parseVary("*")).toEqual({ value: "*", variesOnEnrollments: false, keyed: null });
+    expect(parseVary("X-Experiment-Enrollments, *")).toEqual({ value: "*", variesOnEnrollments: true, keyed: null });
   });
 });

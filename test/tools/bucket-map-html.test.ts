@@ -7,7 +7,8 @@ import { MAP_PAGE_CSP, renderBucketDiffHtml, renderBucketMapHtml, renderIssuesHt
 import { bufferIo, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from "../../tools/cli-io.js";
 import { main } from "../../tools/config-check.js";
 import { rulesConfig, rulesExperiments } from "../fixtures/rules-config.js";
-import { AT, AT_MS, sampleConfig, tempFiles } from "./cli-test-kit.js";
+import { AT, AT_MS, tempFiles } from "./cli-test-kit.js";
+import { sampleConfig } from "../fixtures/config.js";
 
 const EVIL = `"><script>alert(1)</script><img src=x onerror=alert(2)>`;
 

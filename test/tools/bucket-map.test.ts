@@ -3,7 +3,8 @@ import { parseConfig } from "../../src/config-parse.js";
 import { buildBucketMap, diffBucketMaps, formatDiff, type Band, type BucketMap, type ExperimentMap } from "../../tools/bucket-map.js";
 import { summariseConfig } from "../../tools/config-summary.js";
 import { rulesConfig } from "../fixtures/rules-config.js";
-import { AT_MS, sampleConfig } from "./cli-test-kit.js";
+import { AT_MS } from "./cli-test-kit.js";
+import { sampleConfig } from "../fixtures/config.js";
 
 const EN = "en.wikipedia.org";
 const DE = "de.wikipedia.org";

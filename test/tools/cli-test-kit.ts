@@ -5,57 +5,19 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { NOW } from "../fixtures/config.js";
+import { seededRandom } from "../helpers/random.js";
 
-/** Shared by the operator-tool suites: temp files, a local HTTP server, spawning a tool. */
+/**
+ * Shared by the operator-tool suites: temp files, a local HTTP server, spawning a tool. The
+ * config they report on is the suites' one sample config (test/fixtures/config.ts).
+ */
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-/** Fixed clock: 2025-06-15T12:00:00Z. */
+/** The fixtures' fixed clock (test/fixtures/config.ts NOW), as --at takes it. */
 export const AT = "2025-06-15T12:00:00Z";
-export const AT_MS = Date.parse(AT);
-
-/** A config with every feature the tools report on, live at AT on en/de wikipedia. */
-export function sampleConfig(): Record<string, unknown> {
-  return {
-    _comment: "operator tool fixture",
-    "fifty-fifty-test": {
-      start: "2025-06-01T00:00:00Z",
-      end: "2025-07-01T00:00:00Z",
-      domains: {
-        "en.wikipedia.org": { groups: { control: [0, 49999], treatment: [50000, 99999] } },
-        "de.wikipedia.org": { unique_domain: true, groups: { treatment: [5000, 9999], control: [0, 4999] } },
-      },
-    },
-    "ten-percent-sample": {
-      start: "2025-06-01T00:00:00Z",
-      end: "2025-07-01T00:00:00Z",
-      cache_split: false,
-      domains: { "en.wikipedia.org": { groups: { control: [0, 4999], treatment: [5000, 9999] } } },
-    },
-    "shared-a-experiment": {
-      start: "2025-06-01T00:00:00Z",
-      end: "2025-07-01T00:00:00Z",
-      shared_selector: "shared-selector-1",
-      domains: { "en.wikipedia.org": { groups: { a: [0, 49999], b: [50000, 99999] } } },
-    },
-    "shared-b-experiment": {
-      start: "2025-06-01T00:00:00Z",
-      end: "2025-07-01T00:00:00Z",
-      shared_selector: "shared-selector-1",
-      domains: { "en.wikipedia.org": { groups: { only: [0, 0] } } },
-    },
-    "future-experiment": {
-      start: "2025-07-01T00:00:00Z",
-      end: "2025-08-01T00:00:00Z",
-      domains: { "en.wikipedia.org": { groups: { x: [0, 99999] } } },
-    },
-    "ended-experiment": {
-      start: "2025-05-01T00:00:00Z",
-      end: "2025-06-01T00:00:00Z",
-      domains: { "en.wikipedia.org": { groups: { x: [0, 99999] } } },
-    },
-  };
-}
+export const AT_MS = NOW;
 
 /**
  * A config with targeting (contract §8), live at AT on de.wikipedia.org and its mobile
@@ -147,15 +109,8 @@ export function runTool(
   });
 }
 
-/** Deterministic "random" bytes per seed (mulberry32), so minted test tokens repeat. */
+/** A seeded fill for minting reproducible cookies (the suites' one generator, test/helpers/random.ts). */
 export function seededFill(seed: number): (buffer: Uint8Array) => void {
-  let a = seed >>> 0;
-  return (buffer) => {
-    for (let i = 0; i < buffer.length; i++) {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = Math.imul(a ^ (a >>> 15), a | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      buffer[i] = (t ^ (t >>> 14)) & 0xff;
-    }
-  };
+  const r = seededRandom(seed);
+  return (buffer) => r.fill(buffer);
 }

@@ -4,7 +4,8 @@ import { parseAtTime } from "../../tools/cli-args.js";
 import { checkConfigText, main } from "../../tools/config-check.js";
 import { CONFIG_MAX_BYTES, fetchConfig, readConfigFile, TOOL_POLLER } from "../../tools/config-source.js";
 import { bucketPercent, type ExperimentSummary } from "../../tools/config-summary.js";
-import { AT, AT_MS, REPO_ROOT, runTool, sampleConfig, serve, tempFiles } from "./cli-test-kit.js";
+import { sampleConfig } from "../fixtures/config.js";
+import { AT, AT_MS, REPO_ROOT, runTool, serve, tempFiles } from "./cli-test-kit.js";
 import pkg from "../../package.json" with { type: "json" };
 
 const GOOD = JSON.stringify(sampleConfig(), null, 2);
@@ -36,45 +37,64 @@ describe("checkConfigText: summary of a valid config", () => {
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.summary.at).toBe(AT);
-    expect(result.summary.experiments).toBe(6);
+    expect(result.summary.experiments).toBe(8);
     expect(result.summary.hosts.map((h) => h.host)).toEqual(["en.wikipedia.org", "de.wikipedia.org"]);
     expect(result.summary.hosts[0]!.experiments.map((e) => e.name)).toEqual([
       "fifty-fifty-test",
       "ten-percent-sample",
       "shared-a-experiment",
       "shared-b-experiment",
-      "future-experiment",
-      "ended-experiment",
+      "per-domain-test",
+      "client-side-only",
+      "not-started-yet",
+      "already-ended-test",
     ]);
-    expect(result.summary.hosts.map((h) => h.live)).toEqual([4, 1]);
+    expect(result.summary.hosts[1]!.experiments.map((e) => e.name)).toEqual(["fifty-fifty-test", "per-domain-test"]);
+    expect(result.summary.hosts.map((h) => h.live)).toEqual([6, 2]);
   });
 
   it("judges live / not-yet / ended at --at, with start inclusive and end exclusive", () => {
-    expect(experiment(GOOD, "en.wikipedia.org", "future-experiment").status).toBe("not-yet");
-    expect(experiment(GOOD, "en.wikipedia.org", "ended-experiment").status).toBe("ended");
+    expect(experiment(GOOD, "en.wikipedia.org", "not-started-yet").status).toBe("not-yet");
+    expect(experiment(GOOD, "en.wikipedia.org", "already-ended-test").status).toBe("ended");
     expect(experiment(GOOD, "en.wikipedia.org", "fifty-fifty-test").status).toBe("live");
     const start = Date.parse("2025-07-01T00:00:00Z");
-    expect(experiment(GOOD, "en.wikipedia.org", "future-experiment", start).status).toBe("live");
-    expect(experiment(GOOD, "en.wikipedia.org", "future-experiment", start - 1).status).toBe("not-yet");
+    expect(experiment(GOOD, "en.wikipedia.org", "not-started-yet", start).status).toBe("live");
+    expect(experiment(GOOD, "en.wikipedia.org", "not-started-yet", start - 1).status).toBe("not-yet");
     expect(experiment(GOOD, "en.wikipedia.org", "fifty-fifty-test", start).status).toBe("ended");
   });
 
   it("reports cache_split, selector, unique_domain, sample rate and group sizes", () => {
     const ten = experiment(GOOD, "en.wikipedia.org", "ten-percent-sample");
-    expect(ten).toMatchObject({ cacheSplit: false, selector: "ten-percent-sample", sharedSelector: false, uniqueDomain: false });
+    expect(ten).toMatchObject({ cacheSplit: true, selector: "ten-percent-sample", sharedSelector: false, uniqueDomain: false });
     expect(ten).toMatchObject({ sampleBuckets: 10_000, samplePercent: "10%" });
     expect(ten.groups).toEqual([
       { name: "control", first: 0, last: 4999, buckets: 5000, percent: "5%" },
       { name: "treatment", first: 5000, last: 9999, buckets: 5000, percent: "5%" },
     ]);
+    expect(experiment(GOOD, "en.wikipedia.org", "client-side-only")).toMatchObject({ cacheSplit: false, sampleBuckets: 100_000, samplePercent: "100%" });
     const shared = experiment(GOOD, "en.wikipedia.org", "shared-b-experiment");
-    expect(shared).toMatchObject({ selector: "shared-selector-1", sharedSelector: true, cacheSplit: true, sampleBuckets: 1, samplePercent: "0.001%" });
+    expect(shared).toMatchObject({ selector: "shared-selector-1", sharedSelector: true, cacheSplit: true, sampleBuckets: 100_000, samplePercent: "100%" });
     expect(shared.sameBucketsAs).toEqual(["shared-a-experiment"]);
-    const de = experiment(GOOD, "de.wikipedia.org", "fifty-fifty-test");
+    const de = experiment(GOOD, "de.wikipedia.org", "per-domain-test");
     expect(de.uniqueDomain).toBe(true);
     expect(de.sameBucketsAs).toEqual([]);
-    // Groups in bucket order, as the worker matches them, not as written.
-    expect(de.groups.map((g) => g.name)).toEqual(["control", "treatment"]);
+  });
+
+  it("lists groups in bucket order, as the worker matches them, not as written; a one-bucket group is 0.001%", () => {
+    const written = JSON.stringify({
+      "reordered-groups": {
+        start: "2025-06-01T00:00:00Z",
+        end: "2025-07-01T00:00:00Z",
+        domains: { "en.wikipedia.org": { groups: { treatment: [5000, 9999], control: [0, 4999], canary: [10_000, 10_000] } } },
+      },
+    });
+    const summary = experiment(written, "en.wikipedia.org", "reordered-groups");
+    expect(summary.groups.map((g) => [g.name, g.percent])).toEqual([
+      ["control", "5%"],
+      ["treatment", "5%"],
+      ["canary", "0.001%"],
+    ]);
+    expect(summary).toMatchObject({ sampleBuckets: 10_001, samplePercent: "10.001%" });
   });
 
   it("formats percentages exactly", () => {
@@ -194,9 +214,9 @@ describe("config:check over HTTP", () => {
   it("main: exit 0 with a per-host summary, 1 with every problem, 2 for a fetch error", async () => {
     const good = bufferIo();
     expect(await main([server.url("/good"), "--at", AT], good)).toBe(EXIT_OK);
-    expect(good.stdout()).toContain("valid. 6 experiments on 2 hosts; status at 2025-06-15T12:00:00Z");
+    expect(good.stdout()).toContain("valid. 8 experiments on 2 hosts; status at 2025-06-15T12:00:00Z");
     expect(good.stdout()).toMatch(/ten-percent-sample {2}\[live\]/);
-    expect(good.stdout()).toMatch(/future-experiment {2}\[not-yet\]/);
+    expect(good.stdout()).toMatch(/not-started-yet {2}\[not-yet\]/);
     expect(good.stdout()).toContain("control    [0, 4999]     5000 buckets  5%");
 
     const bad = bufferIo();
@@ -213,9 +233,10 @@ describe("config:check over HTTP", () => {
     const run = await runTool("tools/config-check.ts", [server.url("/good"), "--json", "--at", AT]);
     expect(run.code).toBe(0);
     const body = JSON.parse(run.stdout);
-    expect(body).toMatchObject({ ok: true, source: server.url("/good"), at: AT, experiments: 6 });
-    expect(body.hosts[1]).toMatchObject({ host: "de.wikipedia.org", live: 1 });
-    expect(body.hosts[0].experiments[1]).toMatchObject({ name: "ten-percent-sample", samplePercent: "10%", cacheSplit: false });
+    expect(body).toMatchObject({ ok: true, source: server.url("/good"), at: AT, experiments: 8 });
+    expect(body.hosts[1]).toMatchObject({ host: "de.wikipedia.org", live: 2 });
+    expect(body.hosts[0].experiments[1]).toMatchObject({ name: "ten-percent-sample", samplePercent: "10%", cacheSplit: true });
+    expect(body.hosts[0].experiments[5]).toMatchObject({ name: "client-side-only", samplePercent: "100%", cacheSplit: false });
   });
 });
 

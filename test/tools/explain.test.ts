@@ -11,7 +11,9 @@ import { bufferIo, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from "../../tools/cli-io.
 import { main } from "../../tools/explain.js";
 import { cookieValues, explainRequest, formatExplanation } from "../../tools/explanation.js";
 import { keyRingTextFromFile } from "../../tools/key-ring-source.js";
-import { AT, AT_MS, runTool, sampleConfig, seededFill, serve, tempFiles } from "./cli-test-kit.js";
+import { seededRandom } from "../helpers/random.js";
+import { sampleConfig } from "../fixtures/config.js";
+import { AT, AT_MS, runTool, seededFill, serve, tempFiles } from "./cli-test-kit.js";
 
 const DEV_KEYS = `0:${DEVELOPMENT_KEY}`;
 // "another-ring-key-for-cli-tests!!": a second key, to show key tags and wrong keys.
@@ -31,7 +33,8 @@ const CONFIG = parsed.config;
 const MINT_MS = Date.parse("2025-06-10T08:00:00Z");
 
 function mint(seed: number, keys: KeyRing = DEV): string {
-  return mintToken(keys, MINT_MS, seededFill(seed)).value;
+  const rnd = seededRandom(seed);
+  return mintToken(keys, MINT_MS, (b) => rnd.fill(b)).value;
 }
 
 /** Changes one character of the MAC part to another base64url character. */
@@ -51,7 +54,14 @@ describe("explainRequest agrees with the worker's core", () => {
       const e = enroll(verified.identity, "en.wikipedia.org", AT_MS, CONFIG, true);
 
       expect(x.verified).toBe(true);
-      expect(x.live.map((l) => l.name)).toEqual(["fifty-fifty-test", "ten-percent-sample", "shared-a-experiment", "shared-b-experiment"]);
+      expect(x.live.map((l) => l.name)).toEqual([
+        "fifty-fifty-test",
+        "ten-percent-sample",
+        "shared-a-experiment",
+        "shared-b-experiment",
+        "per-domain-test",
+        "client-side-only",
+      ]);
       const enrolled = x.live.filter((l) => l.group !== null).map((l) => `${l.name}=${l.group}`);
       expect(enrolled).toEqual(e.experiments.map((exp, i) => `${exp.name}=${exp.groups[e.groups[i]!]}`));
       notEnrolled += x.live.filter((l) => l.group === null).length;
@@ -65,26 +75,29 @@ describe("explainRequest agrees with the worker's core", () => {
       expect(x.page.value).toBe(encodePageHeader(e) || null);
       expect(x.events.value).toBe(encodeEventsHeader(e) || null);
       expect(x.serverTiming.value).toBe(encodeAllPairs(e) ? serverTimingEntry(encodeAllPairs(e)) : null);
-      expect(x.page.value).not.toContain("ten-percent-sample"); // not cache-split
+      expect(x.page.value).not.toContain("client-side-only"); // not cache-split
       // The event intake is answered at the edge exactly when there is nothing to attach.
       expect(x.events.edge204).toBe(e.experiments.length === 0);
     }
-    // ten-percent-sample and shared-b-experiment leave most visitors out.
+    // ten-percent-sample leaves nine visitors in ten out.
     expect(notEnrolled).toBeGreaterThan(150);
   });
 
   it("lists experiments that are not live, and a host with nothing live", () => {
     const x = explainRequest({ ring: DEV, config: CONFIG, host: "en.wikipedia.org", cookie: mint(1), nowMs: AT_MS });
     expect(x.notLive).toEqual([
-      { name: "future-experiment", status: "not-yet", start: "2025-07-01T00:00:00Z", end: "2025-08-01T00:00:00Z" },
-      { name: "ended-experiment", status: "ended", start: "2025-05-01T00:00:00Z", end: "2025-06-01T00:00:00Z" },
+      { name: "not-started-yet", status: "not-yet", start: "2025-07-01T00:00:00Z", end: "2025-08-01T00:00:00Z" },
+      { name: "already-ended-test", status: "ended", start: "2025-05-01T00:00:00Z", end: "2025-06-01T00:00:00Z" },
     ]);
     const later = explainRequest({ ring: DEV, config: CONFIG, host: "de.wikipedia.org", cookie: mint(1), nowMs: Date.parse("2025-07-02T00:00:00Z") });
     expect(later.live).toEqual([]);
     expect(later.events).toMatchObject({ edge204: true, value: null });
-    // de.wikipedia.org samples 10 %: find a visitor outside it; the event intake gets a 204.
+    // With only ten-percent-sample live, a visitor outside its 10 % is in nothing: the event
+    // intake gets a 204.
+    const sampleOnly = parseConfigText(JSON.stringify({ "ten-percent-sample": sampleConfig()["ten-percent-sample"] }));
+    if (!sampleOnly.ok) throw new Error(JSON.stringify(sampleOnly.issues));
     const outside = Array.from({ length: 50 }, (_, i) => mint(100 + i))
-      .map((cookie) => explainRequest({ ring: DEV, config: CONFIG, host: "de.wikipedia.org", cookie, nowMs: AT_MS }))
+      .map((cookie) => explainRequest({ ring: DEV, config: sampleOnly.config, host: "en.wikipedia.org", cookie, nowMs: AT_MS }))
       .find((r) => r.live[0]!.group === null)!;
     expect(outside.live[0]!.bucket).toBeGreaterThanOrEqual(10_000);
     expect(outside.events).toMatchObject({ edge204: true, value: null });

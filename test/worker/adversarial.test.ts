@@ -4,7 +4,7 @@ import { decodeEnrollmentHeader } from "../../src/enrollment-header.js";
 import { parseKeyRing } from "../../src/keyring.js";
 import { mintToken } from "../../src/token.js";
 import { DEV_KEYS, DEV_KEYS_ROTATED, liveConfig } from "../fixtures/config.js";
-import { expectedFor } from "../helpers/expect-enrollment.js";
+import { expectedFor, expectMinted } from "../helpers/expect-enrollment.js";
 import { startOriginStub, startWrappedWorker, type RawResponse, type WrappedWorker } from "../helpers/fault-harness.js";
 import { seededRandom } from "../helpers/random.js";
 import { startStub, type Recorded, type StubServer } from "../helpers/stub-server.js";
@@ -192,9 +192,8 @@ describe("cookies", () => {
     for (const [value, reason] of cases) {
       const before = (await status()).counters.minted[reason] as number;
       const { res, seen } = await throughToOrigin(() => w.fetch(`https://${EN}/wiki/Bad`, { headers: { cookie: `WMF-Uniq=${value}; WMF-Uniq=also-bad` } }));
-      const fresh = mintedCookie(res as Response);
-      expect(fresh).not.toBeNull();
-      issued.add(fresh!);
+      const fresh = expectMinted(mintedCookie(res as Response));
+      issued.add(fresh);
       // The request is enrolled with the fresh cookie, not left out.
       expect(header_(seen)).toBe(expectedFor(doc, fresh!, EN).page);
       expect(seen.headers.cookie).toBeUndefined();
@@ -251,10 +250,9 @@ describe("cookies", () => {
     const only = await throughToOrigin(() => w.fetch(`https://${EN}/wiki/Only`, { headers: { cookie: `WMF-Uniq=${cookie}` } }));
     expect(only.seen.headers.cookie).toBeUndefined();
     const quoted = await throughToOrigin(() => w.fetch(`https://${EN}/wiki/Q`, { headers: { cookie: `WMF-Uniq="${cookie}"` } }));
-    const fresh = mintedCookie(quoted.res as Response);
-    expect(fresh).not.toBeNull();
+    const fresh = expectMinted(mintedCookie(quoted.res as Response));
     expect(fresh).not.toBe(cookie);
-    issued.add(fresh!);
+    issued.add(fresh);
     expect(quoted.seen.headers.cookie).toBeUndefined();
   });
 });
@@ -519,6 +517,21 @@ describe("cache poisoning attempts (split cache, real Cache API)", () => {
     await poisoned.arrayBuffer();
     const victim = await w.fetch(`https://${EN}/wiki/Poison_Host`, { headers: { cookie: `WMF-Uniq=${cookie}` } });
     expect(await victim.text()).toContain(`xfh=${EN} `);
+  });
+});
+
+describe("hop-by-hop headers", () => {
+  it("TE, Trailer, the proxy headers and whatever Connection lists never reach the origin; the rest does", async () => {
+    const cookie = await firstVisit();
+    const { seen } = await throughToOrigin(() =>
+      w.raw(
+        `GET /wiki/Hop HTTP/1.1\r\nHost: ${EN}\r\nCookie: WMF-Uniq=${cookie}\r\nTE: trailers\r\nTrailer: Expires\r\n` +
+          `Proxy-Authorization: Basic dXNlcjpwYXNz\r\nProxy-Connection: keep-alive\r\nX-Listed: 1\r\nX-Kept: 1\r\n` +
+          `Connection: close, X-Listed\r\n\r\n`,
+      ),
+    );
+    for (const name of ["te", "trailer", "proxy-authorization", "proxy-connection", "x-listed"]) expect(header(seen, name), name).toBeUndefined();
+    expect(header(seen, "x-kept")).toBe("1");
   });
 });
 

@@ -3,7 +3,7 @@ import type { ServerResponse } from "node:http";
 import { connect } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { liveConfig } from "../fixtures/config.js";
-import { expectedFor } from "../helpers/expect-enrollment.js";
+import { expectedFor, expectMinted } from "../helpers/expect-enrollment.js";
 import { startOriginStub, startWrappedWorker, type WrappedWorker } from "../helpers/fault-harness.js";
 import { writeConfigReply, type ConfigReply } from "../helpers/config-reply.js";
 import { startStub, type Recorded, type StubServer } from "../helpers/stub-server.js";
@@ -206,7 +206,7 @@ describe("KV faults (wrapper proxy over the real KV binding)", () => {
       await w.setFaults({ kvRead: "throw" });
       const first = await page(w);
       expect(first.enrollments).toBeUndefined();
-      expect(first.cookie).not.toBeNull(); // identity does not depend on KV
+      expectMinted(first.cookie); // identity does not depend on KV
       expect(first.res.headers.get("server-timing")).toBeNull();
       const s = await w.status();
       expect(s.enrollment.active).toBe(false);
@@ -266,7 +266,7 @@ describe("KV faults (wrapper proxy over the real KV binding)", () => {
       await w.setFaults({ kvReadDelayMs: 700 });
       const first = await page(w);
       expect(first.enrollments).toBeUndefined();
-      expect(first.cookie).not.toBeNull();
+      expectMinted(first.cookie);
       await w.setFaults({});
       const enrolled = await eventually(async () => (await page(w, first.cookie!)).enrollments === expectedFor(good, first.cookie!, EN).page, 6000);
       expect(enrolled).toBe(true);
@@ -396,7 +396,7 @@ describe("exceptions inside enrollment", () => {
       expect(errors[0]!.json!.level).toBe("error");
       expect(errors[0]!.json!.error).toMatch(/getRandomValues/);
       // Recovery is immediate.
-      expect((await page(w)).cookie).not.toBeNull();
+      expectMinted((await page(w)).cookie);
     });
   });
 });

@@ -22,9 +22,19 @@ describe("Analytics Engine metrics", () => {
   });
 
   it("is a no-op without a binding and never throws from a failing one", () => {
-    expect(() => recordRequest(undefined, { host: "h", kind: "page", outcome: "x", minted: "", cache: "", enrolled: 0 })).not.toThrow();
-    const broken = { writeDataPoint: () => { throw new Error("buffer full"); } } as unknown as MetricsDataset;
-    expect(() => recordRequest(broken, { host: "h", kind: "page", outcome: "x", minted: "", cache: "", enrolled: 0 })).not.toThrow();
-    expect(() => recordPoll(broken, "updated", null, 1, 0)).not.toThrow();
+    const point = { host: "h", kind: "page", outcome: "x", minted: "", cache: "", enrolled: 0 } as const;
+    expect(recordRequest(undefined, point)).toBeUndefined();
+    expect(recordPoll(undefined, "updated", null, 1, 0)).toBeUndefined();
+    let attempts = 0;
+    const broken = {
+      writeDataPoint: () => {
+        attempts++;
+        throw new Error("buffer full");
+      },
+    } as unknown as MetricsDataset;
+    expect(recordRequest(broken, point)).toBeUndefined();
+    expect(recordPoll(broken, "updated", null, 1, 0)).toBeUndefined();
+    // Both tried to write (and swallowed the failure).
+    expect(attempts).toBe(2);
   });
 });

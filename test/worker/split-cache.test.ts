@@ -1,3 +1,4 @@
+import { brotliCompressSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseKeyRing } from "../../src/keyring.js";
 import { mintToken } from "../../src/token.js";
@@ -66,6 +67,34 @@ function visitor(host: string, want: string): string {
   }
 }
 
+/** The split cache's counters on the status endpoint: hit, miss, pass (hit-for-pass), stored. */
+type CacheCounters = { hit: number; miss: number; pass: number; stored: number };
+const cacheCounters = async (): Promise<CacheCounters> =>
+  ((await (await h.fetch("https://en.wikipedia.org/_enrollment/status")).json()) as { counters: { cache: CacheCounters } }).counters.cache;
+/** What the requests `run` makes did to the counters. */
+async function countersOver(run: () => Promise<void>): Promise<CacheCounters> {
+  const before = await cacheCounters();
+  await run();
+  const after = await cacheCounters();
+  return { hit: after.hit - before.hit, miss: after.miss - before.miss, pass: after.pass - before.pass, stored: after.stored - before.stored };
+}
+// The local Cache API itself declines some of what our policy must refuse (no-cache, a 5xx),
+// so "the origin was asked twice" alone cannot tell our policy from the platform's: the
+// counters say what the worker decided. Unstorable: one miss, then hit-for-pass, nothing stored.
+const NOT_STORED: CacheCounters = { hit: 0, miss: 1, pass: 1, stored: 0 };
+const STORED: CacheCounters = { hit: 1, miss: 1, pass: 0, stored: 1 };
+
+/** One visitor asks for `url` twice: both bodies, and what the worker counted. */
+async function twice(url: string, cookie: string): Promise<{ first: string; second: string; counted: CacheCounters }> {
+  let first = "";
+  let second = "";
+  const counted = await countersOver(async () => {
+    first = (await get(url, cookie)).body;
+    second = (await get(url, cookie)).body;
+  });
+  return { first, second, counted };
+}
+
 let path = 0;
 const get = async (url: string, cookie: string, method = "GET") => {
   const res = await h.fetch(url, { method, headers: { cookie: `WMF-Uniq=${cookie}` } });
@@ -117,15 +146,85 @@ describe("enrollment-aware caching (real Cache API)", () => {
   it.each([
     ["Cache-Control: private", { "cache-control": "private, max-age=300" }],
     ["Cache-Control: no-store", { "cache-control": "no-store" }],
+    ["Cache-Control: no-cache", { "cache-control": "public, no-cache, s-maxage=300" }],
+    ["s-maxage=0 (it wins over max-age)", { "cache-control": "public, s-maxage=0, max-age=300" }],
     ["no lifetime", {}],
     ["a Set-Cookie", { "cache-control": "public, s-maxage=300", "set-cookie": "session=1" }],
   ])("does not cache a varied response with %s", async (_, extra) => {
     originHeaders = { vary: "X-Experiment-Enrollments", ...extra };
     const url = `https://en.wikipedia.org/wiki/Private_${++path}`;
-    const a = visitor("en.wikipedia.org", "cache-split-test=a;");
-    await get(url, a);
-    await get(url, a);
+    const { counted } = await twice(url, visitor("en.wikipedia.org", "cache-split-test=a;"));
     expect(origin.requests).toHaveLength(2);
+    expect(counted).toEqual(NOT_STORED);
+  });
+
+  it("a storable response is kept: s-maxage counts, max-age=0 beside it does not (control for the cases above)", async () => {
+    originHeaders = { vary: "X-Experiment-Enrollments", "cache-control": "public, max-age=0, s-maxage=300" };
+    const url = `https://en.wikipedia.org/wiki/Stored_${++path}`;
+    const { first, second, counted } = await twice(url, visitor("en.wikipedia.org", "cache-split-test=a;"));
+    expect(second).toBe(first);
+    expect(origin.requests).toHaveLength(1);
+    expect(counted).toEqual(STORED);
+  });
+
+  it.each([500, 502, 503, 504, 206])("never stores a %i, even one that says s-maxage", async (status) => {
+    originHeaders = { vary: "X-Experiment-Enrollments", "cache-control": "public, s-maxage=300" };
+    origin.handler = (req, res) => {
+      res.writeHead(status, { "content-type": "text/plain", ...originHeaders });
+      res.end(`status=${status} n=${++counter}`);
+    };
+    const url = `https://en.wikipedia.org/wiki/Status_${status}_${++path}`;
+    const a = visitor("en.wikipedia.org", "cache-split-test=a;");
+    let second: Awaited<ReturnType<typeof get>> | null = null;
+    const counted = await countersOver(async () => {
+      const first = await get(url, a);
+      expect(first.res.status).toBe(status);
+      // Hit-for-pass skips the lookup now; once the origin recovers, the next answer is its own.
+      origin.handler = variantEcho;
+      second = await get(url, a);
+    });
+    expect(second!.res.status).toBe(200);
+    expect(second!.body).toMatch(/^variant=cache-split-test=a; n=\d+$/);
+    expect(origin.requests).toHaveLength(2);
+    // The failure was not stored (and marked hit-for-pass); the recovered page was.
+    expect(counted).toEqual({ hit: 0, miss: 1, pass: 1, stored: 1 });
+  });
+
+  it.each([
+    ["gzip", gzipSync],
+    ["br", brotliCompressSync],
+  ])("a %s response is stored, decoded: its Content-Length counted the encoded bytes", async (coding, encode) => {
+    const page = "compressed page ".repeat(200);
+    origin.handler = (_req, res) => {
+      const body = encode(Buffer.from(`${page}n=${++counter}`));
+      res.writeHead(200, { ...originHeaders, "content-type": "text/plain", "content-encoding": coding, "content-length": String(body.length) });
+      res.end(body);
+    };
+    const url = `https://en.wikipedia.org/wiki/Compressed_${++path}`;
+    const { first, second, counted } = await twice(url, visitor("en.wikipedia.org", "cache-split-test=a;"));
+    expect(first).toMatch(new RegExp(`^${page}n=\\d+$`));
+    expect(second).toBe(first);
+    expect(counted).toEqual(STORED);
+  });
+
+  it("a body cut short is never stored, and says so in the log", async () => {
+    origin.handler = (_req, res) => {
+      res.writeHead(200, { ...originHeaders, "content-type": "text/plain", "content-length": "1000" });
+      res.write("only part of it");
+      setTimeout(() => res.socket?.destroy(), 20);
+    };
+    const url = `https://en.wikipedia.org/wiki/Short_${++path}`;
+    const a = visitor("en.wikipedia.org", "cache-split-test=a;");
+    const skipped = h.log.take("cache.store_skipped").then((lines) => lines[0]?.json ?? null);
+    const counted = await countersOver(async () => {
+      const res = await h.fetch(url, { headers: { cookie: `WMF-Uniq=${a}` } });
+      await res.text().catch(() => "");
+      expect(await skipped).toEqual({ level: "warn", event: "cache.store_skipped", reason: "body incomplete", service: "edge-enrollment" });
+      origin.handler = variantEcho;
+      await get(url, a);
+    });
+    // Not stored, and no hit-for-pass either: the response itself was storable.
+    expect(counted).toEqual({ hit: 0, miss: 2, pass: 0, stored: 1 });
   });
 
   it("honours Vary on a request header too: Cookie values never share a copy, no cookie shares one", async () => {
