@@ -13,7 +13,7 @@ import { bufferIo, EXIT_OK } from "../../tools/cli-io.js";
 import { main as configCheck } from "../../tools/config-check.js";
 import { rulesConfig } from "../fixtures/rules-config.js";
 import { AT, AT_MS } from "../tools/cli-test-kit.js";
-import { sampleConfig } from "../fixtures/config.js";
+import { operatorToolConfig as sampleConfig } from "../tools/cli-test-kit.js";
 
 /**
  * The views for people, in headless Chromium: the bucket map from `config:check --html`

@@ -166,12 +166,13 @@ describe("page script", () => {
   it("runs on a page: reads the WMF-Uniq Server-Timing entry, compares with the origin, wires the event button", () => {
     const elements = new Map<string, FakeElement>();
     const element = (id = ""): FakeElement => ({ id, textContent: "", className: "", href: "", children: [], appendChild(c) { this.children.push(c); }, addEventListener() {} });
-    const window = { emulation: { origin: { pairs: [{ experiment: "a-experiment", group: "control" }] }, eventsPath: "/evt" }, isSecureContext: true } as Record<string, any>;
+    const names = { countryHeader: "X-Emulation-Country", countryCookie: "emulation-country", sessionCookie: "centralauth_Session" };
+    const window = { emulation: { origin: { pairs: [{ experiment: "a-experiment", group: "control" }] }, eventsPath: "/evt", names }, isSecureContext: true } as Record<string, any>;
     const context = {
       window,
       location: { port: "8787", hostname: "en.wikipedia.test", host: "en.wikipedia.test:8787" },
       performance: { getEntriesByType: () => [{ serverTiming: [{ name: "other", description: "" }, { name: "WMF-Uniq", description: "a-experiment=control;b-experiment=on;" }] }] },
-      document: { getElementById: (id: string) => elements.get(id) ?? elements.set(id, element(id)).get(id)!, createElement: () => element() },
+      document: { getElementById: (id: string) => elements.get(id) ?? elements.set(id, element(id)).get(id)!, createElement: () => element(), querySelectorAll: () => [], cookie: "" },
     };
     runInNewContext(PAGE_SCRIPT, context);
     expect(window.emulation.browser).toEqual({

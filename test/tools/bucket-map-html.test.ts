@@ -8,7 +8,7 @@ import { bufferIo, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from "../../tools/cli-io.
 import { main } from "../../tools/config-check.js";
 import { rulesConfig, rulesExperiments } from "../fixtures/rules-config.js";
 import { AT, AT_MS, tempFiles } from "./cli-test-kit.js";
-import { sampleConfig } from "../fixtures/config.js";
+import { operatorToolConfig as sampleConfig } from "./cli-test-kit.js";
 
 const EVIL = `"><script>alert(1)</script><img src=x onerror=alert(2)>`;
 

@@ -4,7 +4,7 @@ import { buildBucketMap, diffBucketMaps, formatDiff, type Band, type BucketMap, 
 import { summariseConfig } from "../../tools/config-summary.js";
 import { rulesConfig } from "../fixtures/rules-config.js";
 import { AT_MS } from "./cli-test-kit.js";
-import { sampleConfig } from "../fixtures/config.js";
+import { operatorToolConfig as sampleConfig } from "./cli-test-kit.js";
 
 const EN = "en.wikipedia.org";
 const DE = "de.wikipedia.org";

@@ -114,3 +114,51 @@ export function seededFill(seed: number): (buffer: Uint8Array) => void {
   const r = seededRandom(seed);
   return (buffer) => r.fill(buffer);
 }
+
+/**
+ * The document the bucket-map and preview-link suites draw and check against (live at AT):
+ * beside the suites' sample config it has what a map must show, a group written out of
+ * bucket order on a unique_domain host, a one-bucket group, and a future and an ended
+ * experiment.
+ */
+export function operatorToolConfig(): Record<string, unknown> {
+  return {
+    _comment: "operator tool fixture",
+    "fifty-fifty-test": {
+      start: "2025-06-01T00:00:00Z",
+      end: "2025-07-01T00:00:00Z",
+      domains: {
+        "en.wikipedia.org": { groups: { control: [0, 49999], treatment: [50000, 99999] } },
+        "de.wikipedia.org": { unique_domain: true, groups: { treatment: [5000, 9999], control: [0, 4999] } },
+      },
+    },
+    "ten-percent-sample": {
+      start: "2025-06-01T00:00:00Z",
+      end: "2025-07-01T00:00:00Z",
+      cache_split: false,
+      domains: { "en.wikipedia.org": { groups: { control: [0, 4999], treatment: [5000, 9999] } } },
+    },
+    "shared-a-experiment": {
+      start: "2025-06-01T00:00:00Z",
+      end: "2025-07-01T00:00:00Z",
+      shared_selector: "shared-selector-1",
+      domains: { "en.wikipedia.org": { groups: { a: [0, 49999], b: [50000, 99999] } } },
+    },
+    "shared-b-experiment": {
+      start: "2025-06-01T00:00:00Z",
+      end: "2025-07-01T00:00:00Z",
+      shared_selector: "shared-selector-1",
+      domains: { "en.wikipedia.org": { groups: { only: [0, 0] } } },
+    },
+    "future-experiment": {
+      start: "2025-07-01T00:00:00Z",
+      end: "2025-08-01T00:00:00Z",
+      domains: { "en.wikipedia.org": { groups: { x: [0, 99999] } } },
+    },
+    "ended-experiment": {
+      start: "2025-05-01T00:00:00Z",
+      end: "2025-06-01T00:00:00Z",
+      domains: { "en.wikipedia.org": { groups: { x: [0, 99999] } } },
+    },
+  };
+}

@@ -10,7 +10,7 @@ import { assignedIn, keyRingTextFromFile } from "../../tools/key-ring-source.js"
 import { main } from "../../tools/preview-link.js";
 import { checkPairs, formatTtl, groupsOf, linkBase, linkPath, makePreviewLink, parsePairs, parseTtl } from "../../tools/preview-mint.js";
 import { AT_MS, REPO_ROOT, runTool, serve, tempFiles } from "./cli-test-kit.js";
-import { sampleConfig } from "../fixtures/config.js";
+import { operatorToolConfig as sampleConfig } from "./cli-test-kit.js";
 
 const PREVIEW_KEYS = `0:${DEVELOPMENT_PREVIEW_KEY}`;
 const UNIQ_KEYS = `0:${DEVELOPMENT_KEY}`;

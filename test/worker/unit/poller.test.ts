@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { reset } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { MAX_CONFIG_BYTES } from "../../../src/contract.js";
+import { WORKER_VERSION } from "../../../src/version.js";
 import { KV_KEYS } from "../../../worker/config-store.js";
 import type { Env } from "../../../worker/env.js";
 import { pollConfig, type PollStatus } from "../../../worker/poller.js";
@@ -61,7 +62,7 @@ describe("accepting a document", () => {
       httpStatus: 200,
       version,
       etag: '"e1"',
-      durationMs: 7,
+      durationMs: 14,
       at: new Date(T + 7).toISOString(),
       lastSuccessAt: new Date(T + 7).toISOString(),
       consecutiveFailures: 0,
@@ -70,13 +71,17 @@ describe("accepting a document", () => {
     expect(doc).toMatchObject({ value: DOC, metadata: { version, acceptedAt: T + 7 } });
     expect(await env.CONFIG.get(KV_KEYS.version)).toBe(version);
     expect(await storedStatus()).toEqual(status);
-    expect(logs.map((l) => [l.level, l.event, l.fields.outcome])).toEqual([["info", "config.poll", "updated"]]);
+    // The polling isolate installs what it accepted (config.loaded), then reports the poll.
+    expect(logs.map((l) => [l.level, l.event, l.fields.outcome])).toEqual([
+      ["info", "config.loaded", undefined],
+      ["info", "config.poll", "updated"],
+    ]);
     expect(requests).toHaveLength(1);
     expect(requests[0]!.url).toBe(CONFIG_URL);
     expect(requests[0]!.redirect).toBe("manual");
     expect(requests[0]!.headers.get("accept")).toBe("application/json");
-    expect(requests[0]!.headers.get("user-agent")).toMatch(/^edge-enrollment\/\S+ \(config poller; /);
-    expect(requests[0]!.headers.get("x-experiment-config-poller")).toMatch(/^edge-enrollment\/\S+$/);
+    expect(requests[0]!.headers.get("user-agent")).toBe(`edge-enrollment/${WORKER_VERSION}`);
+    expect(requests[0]!.headers.get("x-experiment-config-poller")).toBe("edge-enrollment worker (scheduled poll)");
     expect(requests[0]!.headers.get("if-none-match")).toBeNull();
   });
 
@@ -105,20 +110,20 @@ describe("accepting a document", () => {
 
   it("a 304 while holding nothing is refused", async () => {
     const { status } = await poll(answer(null, { status: 304 }));
-    expect(status).toMatchObject({ outcome: "rejected", reason: "HTTP 304", httpStatus: 304, version: null });
+    expect(status).toMatchObject({ outcome: "rejected", reason: "HTTP 304, expected 200", httpStatus: 304, version: null });
   });
 });
 
 describe("refusing a document keeps the last good one", () => {
   const big = "x".repeat(MAX_CONFIG_BYTES + 1);
   const cases: [string, Answer, Partial<PollStatus>][] = [
-    ["a 500", answer("oops", { status: 500 }), { reason: "HTTP 500", httpStatus: 500 }],
-    ["a redirect (never followed)", answer(null, { status: 302, headers: { location: "https://elsewhere.test/" } }), { reason: "HTTP 302", httpStatus: 302 }],
-    ["HTML", answer("<html>", { headers: { "content-type": "text/html" } }), { reason: 'content type "text/html" is not application/json; charset=utf-8', httpStatus: 200 }],
-    ["no content type", answer(new Uint8Array([123, 125]), { headers: {} }), { reason: "content type null is not application/json; charset=utf-8" }],
-    ["a declared length over the cap", answer("{}", { headers: { ...JSON_TYPE, "content-length": String(MAX_CONFIG_BYTES + 1) } }), { reason: `body larger than ${MAX_CONFIG_BYTES} bytes (Content-Length)` }],
-    ["a streamed body over the cap", answer(new Blob([big]).stream(), { headers: JSON_TYPE }), { reason: `body larger than ${MAX_CONFIG_BYTES} bytes` }],
-    ["invalid UTF-8", answer(new Uint8Array([0x7b, 0xff, 0x7d]), { headers: JSON_TYPE }), { reason: "unreadable body: not valid UTF-8" }],
+    ["a 500", answer("oops", { status: 500 }), { reason: "HTTP 500, expected 200", httpStatus: 500 }],
+    ["a redirect (never followed)", answer(null, { status: 302, headers: { location: "https://elsewhere.test/" } }), { reason: "HTTP 302, expected 200", httpStatus: 302 }],
+    ["HTML", answer("<html>", { headers: { "content-type": "text/html" } }), { reason: 'Content-Type "text/html", expected application/json', httpStatus: 200 }],
+    ["no content type", answer(new Uint8Array([123, 125]), { headers: {} }), { reason: "Content-Type missing, expected application/json" }],
+    ["a declared length over the cap", answer("{}", { headers: { ...JSON_TYPE, "content-length": String(MAX_CONFIG_BYTES + 1) } }), { reason: `body over the 5 MB cap (Content-Length: ${MAX_CONFIG_BYTES + 1} bytes)` }],
+    ["a streamed body over the cap", answer(new Blob([big]).stream(), { headers: JSON_TYPE }), { reason: "body over the 5 MB cap" }],
+    ["invalid UTF-8", answer(new Uint8Array([0x7b, 0xff, 0x7d]), { headers: JSON_TYPE }), { reason: "body is not valid UTF-8" }],
     ["invalid JSON", answer("{", { headers: JSON_TYPE }), { reason: "config failed validation (1 problem)" }],
   ];
 

@@ -18,7 +18,7 @@ const OTHER_KEY = "7:bm90LXRoZS1kZXYta2V5LWZvci10ZXN0cy1vbmx5ISE";
 describe("parseSettings", () => {
   it("no vars at all: the safe defaults, and no key ring (nothing minted)", () => {
     const s = parseSettings(envOf({}));
-    expect({ ...s, keyRing: s.keyRing === null }).toEqual({
+    expect({ ...s, keyRing: s.keyRing === null, sessionCookie: s.sessionCookie.source }).toEqual({
       configUrl: DEFAULT_CONFIG_URL,
       originBase: null,
       eventsPath: DEFAULT_EVENTS_PATH,
@@ -26,8 +26,15 @@ describe("parseSettings", () => {
       configRefreshMs: 5000,
       pollTimeoutMs: 10_000,
       disabledByVar: false,
+      botPolicy: "exclude",
+      sessionCookie: "(Session|UserID|Token)$|^centralauth_",
+      splitCache: true,
+      statusRoute: true,
+      countryHeader: null,
       keyRing: true,
       keyRingError: "UNIQ_KEYS: key ring is empty or missing",
+      previewKeyRing: null,
+      previewKeyRingError: null,
       errors: [],
     });
   });
