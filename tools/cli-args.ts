@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { normaliseHost } from "../src/host.js";
 import { UsageError } from "./cli-io.js";
 
 /**
@@ -35,4 +36,12 @@ export function parseAtTime(text: string): number {
 /** An instant the way the config writes them: UTC, ending in Z (milliseconds only when not zero). */
 export function formatInstant(ms: number): string {
   return new Date(ms).toISOString().replace(/\.000Z$/, "Z");
+}
+
+/** `--host`, required and normalised as the worker normalises a request's host. */
+export function requiredHost(value: string | undefined): string {
+  if (value === undefined) throw new UsageError("--host is required");
+  const host = normaliseHost(value.trim());
+  if (host === "") throw new UsageError("--host is empty");
+  return host;
 }

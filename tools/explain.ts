@@ -1,8 +1,7 @@
 import { DEFAULT_CONFIG_URL } from "../src/contract.js";
 import type { BotPolicy } from "../src/bots.js";
-import { normaliseHost } from "../src/host.js";
 import { DEFAULT_SESSION_COOKIE_PATTERN } from "../src/request-context.js";
-import { parseAtTime, parseCliArgs } from "./cli-args.js";
+import { parseAtTime, parseCliArgs, requiredHost } from "./cli-args.js";
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, isEntryPoint, runAsScript, UsageError, type CliIo } from "./cli-io.js";
 import { loadConfigSource } from "./config-source.js";
 import { formatIssues } from "./config-summary.js";
@@ -97,9 +96,7 @@ export function parseExplainArgs(argv: readonly string[], io: CliIo): ExplainArg
   });
   if (values.help) return null;
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-  if (values.host === undefined) throw new UsageError("--host is required");
-  const host = normaliseHost(values.host.trim());
-  if (host === "") throw new UsageError("--host is empty");
+  const host = requiredHost(values.host);
   if (values.path !== undefined && !values.path.startsWith("/")) throw new UsageError(`--path ${values.path}: a path starts with "/"`);
   return {
     host,

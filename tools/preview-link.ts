@@ -1,8 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { DEFAULT_CONFIG_URL } from "../src/contract.js";
-import { normaliseHost } from "../src/host.js";
 import { parseKeyRing, type KeyRing } from "../src/keyring.js";
-import { formatInstant, parseCliArgs } from "./cli-args.js";
+import { formatInstant, parseCliArgs, requiredHost } from "./cli-args.js";
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, isEntryPoint, runAsScript, UsageError, type CliIo } from "./cli-io.js";
 import { loadConfigSource } from "./config-source.js";
 import { formatIssues } from "./config-summary.js";
@@ -69,9 +68,7 @@ export function parsePreviewLinkArgs(argv: readonly string[], io: CliIo): Previe
   });
   if (values.help) return null;
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-  if (values.host === undefined) throw new UsageError("--host is required");
-  const host = normaliseHost(values.host.trim());
-  if (host === "") throw new UsageError("--host is empty");
+  const host = requiredHost(values.host);
   const pairs = parsePairs(values.pair ?? []);
   if (!pairs.ok) throw new UsageError(pairs.error);
   const ttl = parseTtl(values.ttl);
