@@ -83,13 +83,18 @@ export function memoState(): Readonly<MemoState> {
  * isolate waits, and at most COLD_LOAD_TIMEOUT_MS; past that it serves un-enrolled. An
  * unchanged version is never re-parsed.
  */
-export async function getConfigView(
+export function getConfigView(
   kv: KVNamespace,
   now: number,
   refreshMs: number,
   waitUntil: (p: Promise<unknown>) => void,
-): Promise<ConfigView> {
+): ConfigView | Promise<ConfigView> {
+  // Fast path: a fresh memo is returned as is, not wrapped in a promise (no microtask turn).
   if (now - state.checkedAt < refreshMs) return state;
+  return checkConfig(kv, now, waitUntil);
+}
+
+async function checkConfig(kv: KVNamespace, now: number, waitUntil: (p: Promise<unknown>) => void): Promise<ConfigView> {
   if (state.refreshing === null) {
     state.checkedAt = now;
     state.refreshing = refresh(kv, now).finally(() => {
