@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { compileConfig, type CompiledConfig, type NamedExperiment } from "./config-compile.js";
-import { ExperimentSchema } from "./config-schema.js";
-import { scanJsonKeys } from "./json-keys.js";
+import { ExperimentSchema, quickExperiment } from "./config-schema.js";
+import { jsonKeyReport } from "./json-keys.js";
 import { COMMENT_KEY, EXPERIMENT_NAME } from "./contract.js";
 import { CONTEXT_VARIABLES } from "./request-context.js";
 import { compileRule, constantType, type CompiledRule, type ConstantValue } from "./rule-compile.js";
@@ -32,11 +32,11 @@ export function parseConfigText(text: string): ConfigResult {
   } catch (e) {
     return { ok: false, issues: [{ path: "$", message: `invalid JSON: ${(e as Error).message}` }] };
   }
-  const keys = scanJsonKeys(text);
+  const keys = jsonKeyReport(text, value);
   const duplicateIssues = keys.duplicates
     .filter((d) => d.key !== COMMENT_KEY)
     .map((d) => ({ path: formatPath(d.path), message: `duplicate key ${JSON.stringify(d.key)}` }));
-  const result = parseConfig(value, keys.topLevelOrder);
+  const result = parseConfig(value, keys.topLevelOrder, true);
   if (duplicateIssues.length === 0) return result;
   return { ok: false, issues: [...duplicateIssues, ...(result.ok ? [] : result.issues)] };
 }
@@ -44,8 +44,10 @@ export function parseConfigText(text: string): ConfigResult {
 /**
  * Validates and compiles a parsed document. `order` is the document order of top-level
  * keys when known (parseConfigText supplies it); otherwise the object's own key order.
+ * `handOver`: the caller made `value` for this call alone (parseConfigText's JSON.parse
+ * result), so the result may share its objects instead of copying them.
  */
-export function parseConfig(value: unknown, order?: readonly string[]): ConfigResult {
+export function parseConfig(value: unknown, order?: readonly string[], handOver = false): ConfigResult {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return { ok: false, issues: [{ path: "$", message: "config must be a JSON object keyed by experiment name" }] };
   }
@@ -80,7 +82,8 @@ export function parseConfig(value: unknown, order?: readonly string[]): ConfigRe
       issues.push({ path: at, message: "experiment must be an object" });
       continue;
     }
-    const parsed = v.safeParse(ExperimentSchema, entry);
+    const quick = quickExperiment(entry, handOver);
+    const parsed = quick !== undefined ? { success: true as const, output: quick } : v.safeParse(ExperimentSchema, entry);
     if (!parsed.success) {
       for (const issue of parsed.issues) {
         const path = [name, ...(issue.path ?? []).map((p) => p.key as string | number)];
@@ -104,6 +107,8 @@ export function parseConfig(value: unknown, order?: readonly string[]): ConfigRe
 
 /** The compiled rules of one experiment (contract §8), keyed for config-compile.ts. */
 export interface ExperimentRules {
+  /** The experiment's hosts in document order, listed once for both passes (enumerating a large object is slow). */
+  readonly hosts: readonly string[];
   readonly eligibility: CompiledRule | null;
   /** Per host with allocations: one compiled rule per allocation, in order. */
   readonly allocations: ReadonlyMap<string, readonly CompiledRule[]>;
@@ -136,8 +141,10 @@ function ruleIssues(exp: NamedExperiment): { issues: ConfigIssue[]; rules: Exper
   };
   const eligibility = exp.eligibility === undefined ? null : compile(exp.eligibility, [exp.name, "eligibility"]);
   const allocations = new Map<string, CompiledRule[]>();
-  for (const [host, domain] of Object.entries(exp.domains)) {
-    issues.push(...groupIssues(domain.groups, [exp.name, "domains", host, "groups"]));
+  const hosts = Object.keys(exp.domains);
+  for (const host of hosts) {
+    const domain = exp.domains[host]!;
+    if (!groupsAreSound(domain.groups)) issues.push(...groupIssues(domain.groups, [exp.name, "domains", host, "groups"]));
     if (domain.allocations === undefined) continue;
     const compiled: CompiledRule[] = [];
     domain.allocations.forEach((a, i) => {
@@ -148,7 +155,29 @@ function ruleIssues(exp: NamedExperiment): { issues: ConfigIssue[]; rules: Exper
     });
     allocations.set(host, compiled);
   }
-  return { issues, rules: { eligibility, allocations } };
+  return { issues, rules: { hosts, eligibility, allocations } };
+}
+
+/**
+ * True when groupIssues would find nothing: no reversed range, no look-alike names, no
+ * overlap. Fast path: pairwise checks without allocating (a table has a few groups); this
+ * runs for every domain of every experiment. Larger tables take groupIssues itself.
+ */
+function groupsAreSound(table: Readonly<Record<string, readonly [number, number]>>): boolean {
+  const names = Object.keys(table);
+  if (names.length > 8) return false;
+  for (let i = 0; i < names.length; i++) {
+    const a = names[i]!;
+    const [lo, hi] = table[a]!;
+    if (lo > hi) return false;
+    for (let j = 0; j < i; j++) {
+      const b = names[j]!;
+      const other = table[b]!;
+      if (lo <= other[1] && other[0] <= hi) return false;
+      if (a.length === b.length && a.toLowerCase() === b.toLowerCase()) return false;
+    }
+  }
+  return true;
 }
 
 // The domain rules of one group table (contract §1), wherever the table sits.
