@@ -84,6 +84,20 @@ export function compileConfig(
   experiments: readonly NamedExperiment[],
   rules: ReadonlyMap<NamedExperiment, ExperimentRules>,
 ): { config: CompiledConfig } | { collision: string } {
+  const steps = compileSteps(experiments, rules, Number.POSITIVE_INFINITY);
+  for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;
+}
+
+/**
+ * compileConfig as steps: yields after every `sliceUnits` experiments and domains, where a
+ * caller compiling in slices (parseConfigTextInSlices) may pause.
+ */
+export function* compileSteps(
+  experiments: readonly NamedExperiment[],
+  rules: ReadonlyMap<NamedExperiment, ExperimentRules>,
+  sliceUnits: number,
+): Generator<void, { config: CompiledConfig } | { collision: string }, void> {
+  let units = 0;
   const building = new Map<string, PlanBuilder>();
   const fingerprints = new Map<string, Uint32Array>();
   const seenFingerprints = new Map<string, string>();
@@ -158,6 +172,11 @@ export function compileConfig(
       }
       plan.experiments.push(compiled);
       plan.slotList.push(slot);
+    }
+    units += 1 + hosts.length;
+    if (units >= sliceUnits) {
+      units = 0;
+      yield;
     }
   }
   const hosts = new Map<string, HostPlan>();

@@ -1,5 +1,5 @@
 import type { CompiledConfig } from "../src/config-compile.js";
-import { parseConfigText } from "../src/config-parse.js";
+import { parseConfigTextInSlices } from "../src/config-parse.js";
 import { counters } from "./counters.js";
 import { log } from "./log.js";
 
@@ -170,10 +170,17 @@ async function refresh(kv: KVNamespace, now: number): Promise<void> {
       state.lastError = null;
       return;
     }
-    const parsed = parseConfigText(doc.value);
+    // In slices: requests arriving meanwhile are served (from the config held) between them,
+    // instead of waiting for the whole parse of a large document.
+    const parsed = await parseConfigTextInSlices(doc.value, yieldToRequests);
     if (!parsed.ok) {
       counters.config.rejected++;
       throw new Error(`stored config fails validation: ${parsed.issues[0]?.path} ${parsed.issues[0]?.message}`);
+    }
+    // This isolate's own poll may have installed a config while the slices ran.
+    if (state.generation !== generation) {
+      state.lastError = null;
+      return;
     }
     install(parsed.config, doc.metadata?.version ?? version, acceptedAt, now);
   } catch (e) {
@@ -181,6 +188,11 @@ async function refresh(kv: KVNamespace, now: number): Promise<void> {
     state.lastError = (e as Error).message;
     log("error", "config.load_failed", { error: state.lastError, keeping: state.version });
   }
+}
+
+// A macrotask turn: the isolate takes the requests that came in before it continues.
+function yieldToRequests(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 // KV reads that never settle must not pin `state.refreshing` for ever.
