@@ -2,7 +2,7 @@ import fc from "fast-check";
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
 import { ExperimentSchema, quickExperiment, ReferenceExperimentSchema } from "../../src/config-schema.js";
-import { experimentArb } from "../helpers/config-arbitrary.js";
+import { validConfigArb } from "../helpers/config-arbitrary.js";
 
 /**
  * quickExperiment is a fast path beside ExperimentSchema, never a second definition of
@@ -11,6 +11,9 @@ import { experimentArb } from "../helpers/config-arbitrary.js";
  */
 
 const SEED = 14;
+
+// One generated experiment (the first of a valid document).
+const experimentArb = validConfigArb.map((c) => c.doc[c.names[0]!] as Record<string, unknown>);
 
 // Valid experiments, then broken copies: a value replaced or removed anywhere, a key added.
 const leafArb = fc.oneof(
