@@ -5,7 +5,8 @@
  * Chrome DevTools protocol, writes bench/results/tmp/<variant>.cpuprofile (open it in
  * Chrome DevTools) and prints where the time goes, also as µs per request.
  * `--target=path/to/worker.js` profiles another build of the worker (a candidate change)
- * in place of dist/worker.js.
+ * in place of dist/worker.js. `--json=file` also writes the rows as JSON (bench/run.ts
+ * profiles each variant that missed its target this way, for the report).
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -78,7 +79,14 @@ async function connect(url: string): Promise<{ send: (method: string, params?: o
  * Self and total (inclusive) time per function, largest first, as a share of the samples
  * and as µs per request (profile duration × share ÷ requests served meanwhile).
  */
-function summarise(profile: Profile, requests: number, limit = 45): string {
+/** One function's share of a profile, in µs per request. */
+export interface ProfileRow {
+  readonly fn: string;
+  readonly selfUs: number;
+  readonly totalUs: number;
+}
+
+function summarise(profile: Profile, requests: number, limit = 45): { text: string; rows: ProfileRow[]; wallUs: number } {
   const total = (profile.samples ?? []).length || 1;
   const usPerReq = (profile.endTime - profile.startTime) / Math.max(1, requests);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -109,10 +117,12 @@ function summarise(profile: Profile, requests: number, limit = 45): string {
   const pct = (v: number): string => `${((v / total) * 100).toFixed(1).padStart(5)} %`;
   const us = (v: number): string => `${((v / total) * usPerReq).toFixed(1).padStart(6)}`;
   const rows = [...inclusive.entries()].filter(([k]) => k !== keyOf(root!)).sort((a, b) => b[1] - a[1]).slice(0, limit);
-  return [
+  const text = [
     `  total  (µs/req)    self  (µs/req)  function      [wall ${usPerReq.toFixed(1)} µs per request]`,
     ...rows.map(([k, v]) => `${pct(v)} ${us(v)}  ${pct(self.get(k) ?? 0)} ${us(self.get(k) ?? 0)}  ${k}`),
   ].join("\n");
+  const perReq = (v: number): number => (v / total) * usPerReq;
+  return { text, rows: rows.map(([k, v]) => ({ fn: k.replace(/\s+/g, " "), selfUs: perReq(self.get(k) ?? 0), totalUs: perReq(v) })), wallUs: usPerReq };
 }
 
 async function main(): Promise<void> {
@@ -150,7 +160,10 @@ async function main(): Promise<void> {
   writeFileSync(file, JSON.stringify(profile));
   console.log(`${variantId}: ${load.rps.toFixed(0)} req/s under the profiler; profile written to ${file}\n`);
   console.log("share of samples (total = with callees, self = in the function itself):");
-  console.log(summarise(profile, load.requests));
+  const summary = summarise(profile, load.requests);
+  console.log(summary.text);
+  const json = flag("json");
+  if (json) writeFileSync(json, JSON.stringify({ variant: variantId, rps: load.rps, wallUs: summary.wallUs, rows: summary.rows }));
 }
 
 try {

@@ -21,7 +21,7 @@ import { runConfigChange, type ConfigChangeResult } from "./lib/config-change.js
 import type { ScaleResult } from "./lib/config-scale.js";
 import { mintDevToken } from "./lib/fixtures.js";
 import { closeProbes } from "./lib/http.js";
-import { checkVariants, pairedRatio, runLoadPhase, visitorHeaders, type LoadPhase } from "./lib/load.js";
+import { checkVariants, pairedCpuDelta, pairedCpuRatio, pairedRatio, runLoadPhase, visitorHeaders, type LoadPhase } from "./lib/load.js";
 import { pickLoadGenerator } from "./lib/loadgen.js";
 import { loadavg } from "./lib/machine.js";
 import { runWorkerdMicro, type MicroResult } from "./lib/micro-workerd.js";
@@ -30,7 +30,7 @@ import { startMissCache } from "./lib/miss-cache.js";
 import { startOrigin } from "./lib/origin.js";
 import { SELF_HOSTED_ID, startSelfHosted } from "./lib/selfhosted.js";
 import { collectOutput, isStopping, onCleanup, startProcess, stopAll, waitForExit } from "./lib/processes.js";
-import { renderMarkdown, ns, type BenchResults, type MicroRow, type Target } from "./lib/report.js";
+import { renderMarkdown, ns, type BenchResults, type MicroRow, type MissProfile, type Target } from "./lib/report.js";
 import { CHANGE_REFRESH_MS, DIST, EXPERIMENTS, prepareSetup } from "./lib/setup.js";
 import { measureStartup } from "./lib/startup.js";
 import { ROOT, startWorkerd, workerdVersion, writeCapnpConfig } from "./lib/workerd.js";
@@ -186,11 +186,22 @@ async function main(): Promise<void> {
         log,
       });
       load = { ...phase, checks };
-      peers = EXPERIMENTS.flatMap((n) => [
-        { id: `vs-gb-edge-${n}`, what: `edge enrollment ÷ GrowthBook edge worker, ${n} experiments`, ratio: pairedRatio(phase, `ours-${n}-returning`, `gb-edge-${n}`) },
-        { id: `vs-gb-direct-${n}`, what: `edge enrollment ÷ assignment-only peer, ${n} experiments`, ratio: pairedRatio(phase, `ours-${n}-returning`, `gb-direct-${n}`) },
-      ]);
-      peers.push({ id: "selfhosted-vs-hosted-10", what: "self-hosted profile ÷ the bundle in the bench host (with its Cache API lookup), 10 experiments", ratio: pairedRatio(phase, SELF_HOSTED_ID, "ours-10-returning") });
+      const pair = (id: string, what: string, a: string, b: string) => ({ id, what, ratio: pairedRatio(phase, a, b), cpuRatio: pairedCpuRatio(phase, a, b) });
+      peers = [
+        pair("floor-vs-pass", "platform floor ÷ pass-through", "floor", "passthrough"),
+        pair("contract-vs-floor", "contract floor (the floor + the contract's header work, no enrollment) ÷ platform floor", "floor-contract", "floor"),
+        ...FLOOR_TARGETS.map(([id, what]) => pair(`${id}-vs-floor`, `edge enrollment ÷ platform floor: ${what}`, id, "floor")),
+        pair("ours-10-vs-contract", "edge enrollment ÷ contract floor, returning visitors, 10 experiments", "ours-10-returning", "floor-contract"),
+        pair("vs-gb-fair-10", "edge enrollment ÷ contract-equivalent GrowthBook peer, 10 experiments", "ours-10-returning", "gb-fair-10"),
+        pair("vs-gb-fair-100", "edge enrollment ÷ contract-equivalent GrowthBook peer, 100 experiments", "ours-100-returning", "gb-fair-100"),
+        pair("vs-gb-edge-10", "edge enrollment ÷ GrowthBook edge worker, 10 experiments, small page", "ours-10-returning", "gb-edge-10"),
+        pair("vs-gb-edge-100", "edge enrollment ÷ GrowthBook edge worker, 100 experiments, small page", "ours-100-returning", "gb-edge-100"),
+        pair("vs-gb-edge-article", "edge enrollment ÷ GrowthBook edge worker, 10 experiments, article page", "ours-10-returning-article", "gb-edge-10-article"),
+        pair("vs-gb-fair-article", "edge enrollment ÷ contract-equivalent GrowthBook peer, 10 experiments, article page", "ours-10-returning-article", "gb-fair-10-article"),
+        pair("article-vs-floor", "edge enrollment ÷ platform floor, 10 experiments, article page", "ours-10-returning-article", "floor-article"),
+        pair("vs-gb-direct-10", "edge enrollment ÷ assignment-only peer (less work than ours), 10 experiments", "ours-10-returning", "gb-direct-10"),
+        pair("selfhosted-vs-hosted-10", "self-hosted profile ÷ the bundle in the bench host (with its Cache API lookup), 10 experiments", SELF_HOSTED_ID, "ours-10-returning"),
+      ].filter((p) => p.ratio.n > 0);
     }
 
     if (only.has("change")) {
@@ -208,7 +219,13 @@ async function main(): Promise<void> {
     micro.push({ name, group: w?.group ?? "", experiments: w?.experiments ?? null, nodeNs: nodeMicro.get(name) ?? null, workerdNs: w?.ns ?? null });
   }
 
-  const targets = computeTargets({ micro, load, peers, scale, bundle });
+  const targets = computeTargets({ micro, load, scale, change, bundle });
+  // Each miss with where the time goes (full runs, or --profile-misses).
+  let missProfiles: MissProfile[] = [];
+  if (load && (argv.includes("--profile-misses") || (!quick && !argv.includes("--no-profile-misses")))) {
+    log("profiles of the variants that missed a target …");
+    missProfiles = await profileMisses(targets, load, quick ? 3 : 6);
+  }
   const results: BenchResults = {
     date: new Date().toISOString(),
     mode: quick ? "quick" : "full",
@@ -233,6 +250,7 @@ async function main(): Promise<void> {
     configChange: change,
     peers,
     targets,
+    missProfiles,
     notes: [
       ...notes,
       ...(git("rev-parse", "HEAD") !== startCommit
@@ -252,69 +270,100 @@ async function main(): Promise<void> {
   log(`wrote ${join(dir, base).slice(ROOT.length)}.json and .md (${Math.round(results.durationSeconds)} s)`);
 }
 
+/** The load targets of issue 14: ours ÷ the platform floor, same round. */
+const FLOOR_TARGETS = [
+  ["ours-10-returning", "returning visitors, 10 experiments", 0.95],
+  ["ours-10-first", "first visits, 10 experiments", 0.95],
+  ["ours-100-returning", "returning visitors, 100 experiments", 0.8],
+  ["ours-10-rules-returning", "returning visitors, 10 experiments each with an eligibility and an allocation rule", 0.95],
+] as const;
+
 function computeTargets(r: {
   micro: MicroRow[];
   load: LoadPhase | null;
-  peers: BenchResults["peers"];
   scale: ScaleResult[];
+  change: ConfigChangeResult[];
   bundle: BenchResults["bundle"];
 }): Target[] {
   const t: Target[] = [];
-  const microCase = (n: number): MicroRow | undefined => r.micro.find((m) => m.name.startsWith(`enroll page, ${n} exp`));
-  for (const [n, limit] of [
-    [10, 3000],
-    [100, 20000],
+  const microCase = (prefix: string): MicroRow | undefined => r.micro.find((m) => m.name.startsWith(prefix));
+  for (const [id, prefix, what, limit] of [
+    ["core-10", "enroll page, 10 exp", "core per page request in workerd, 10 experiments (decide: verify + enroll + headers)", 3000],
+    ["core-100", "enroll page, 100 exp", "core per page request in workerd, 100 experiments", 20000],
+    ["core-rules-10", "enroll page with rules, 10 exp", "core per page request in workerd, 10 experiments each with an eligibility and an allocation rule", 3500],
+    ["core-rules-100", "enroll page with rules, 100 exp", "the same at 100 experiments", 25000],
   ] as const) {
-    const m = microCase(n);
+    const m = microCase(prefix);
     const v = m?.workerdNs ?? null;
+    t.push({ id, what, target: `≤ ${ns(limit)}`, value: v === null ? "not measured" : `${ns(v)} (Node ${ns(m?.nodeNs ?? null)})`, pass: v === null ? null : v <= limit });
+  }
+  const load = r.load;
+  const fmt = (s: Spread | undefined, digits = 3, unit = "×"): string =>
+    s && s.n > 0 ? `${s.median.toFixed(digits)} ${unit}${s.n > 1 ? ` (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})` : ""}` : "not measured";
+  const measured = (s: Spread | undefined): s is Spread => s !== undefined && s.n > 0;
+  for (const [id, what, limit] of FLOOR_TARGETS) {
+    const ratio = load ? pairedRatio(load, id, "floor") : undefined;
+    const cpu = load ? pairedCpuRatio(load, id, "floor") : undefined;
+    const delta = load ? pairedCpuDelta(load, id, "floor") : undefined;
     t.push({
-      id: `core-${n}`,
-      what: `core per page request in workerd, ${n} experiments (verify + enroll + headers)`,
-      target: `≤ ${ns(limit)}`,
-      value: v === null ? "not measured" : `${ns(v)} (Node ${ns(m?.nodeNs ?? null)})`,
-      pass: v === null ? null : v <= limit,
+      id: `floor-${id}`,
+      what: `${what}: throughput ÷ the platform floor`,
+      target: `≥ ${limit.toFixed(2)} ×`,
+      value: measured(ratio) ? `${fmt(ratio)}; CPU ratio ${fmt(cpu)}; CPU/req ${fmt(delta, 1, "µs")} over the floor's` : "not measured",
+      pass: measured(ratio) ? ratio.median >= limit : null,
+      variant: id,
     });
   }
-  for (const [n, limit] of [
-    [10, 3500],
-    [100, 25000],
-  ] as const) {
-    const m = r.micro.find((x) => x.name.startsWith(`enroll page with rules, ${n} exp`));
-    const v = m?.workerdNs ?? null;
-    t.push({
-      id: `core-rules-${n}`,
-      what: `core per page request in workerd, ${n} experiments each with an eligibility and an allocation rule`,
-      target: `≤ ${ns(limit)}`,
-      value: v === null ? "not measured" : `${ns(v)} (Node ${ns(m?.nodeNs ?? null)})`,
-      pass: v === null ? null : v <= limit,
-    });
-  }
-  const summary = (id: string) => r.load?.summaries.find((s) => s.id === id);
-  const fmt = (s: Spread | undefined, unit = "×"): string => (s && s.n > 0 ? `${s.median.toFixed(3)} ${unit}${s.n > 1 ? ` (${s.min.toFixed(3)}–${s.max.toFixed(3)})` : ""}` : "not measured");
-  for (const [id, what, limit] of [
-    ["ours-10-returning", "returning visitors, 10 experiments: throughput vs pass-through", 0.9],
-    ["ours-100-returning", "returning visitors, 100 experiments: throughput vs pass-through", 0.75],
-    ["ours-10-first", "first visits, 10 experiments: throughput vs pass-through", 0.85],
-  ] as const) {
-    const s = summary(id);
-    const value = s ? `${fmt(s.ratio)}; CPU ratio ${s.cpuRatio.median.toFixed(3)}, Δ CPU +${s.cpuOverPassUs.median.toFixed(0)} µs/req` : "not measured";
-    t.push({ id, what, target: `≥ ${limit.toFixed(2)} ×`, value, pass: s && s.ratio.n > 0 ? s.ratio.median >= limit : null });
-  }
-  const edge = r.peers.find((p) => p.id === "vs-gb-edge-10")?.ratio;
-  // What even a free worker could reach: the pass-through's own lead over the GrowthBook edge app.
-  const gbEdge = summary("gb-edge-10")?.ratio;
-  const ceiling = gbEdge && gbEdge.n > 0 ? `; the pass-through itself is ${(1 / gbEdge.median).toFixed(1)} × it` : "";
-  t.push({ id: "vs-gb-edge-10", what: "throughput vs GrowthBook edge worker, 10 experiments", target: "≥ 7 ×", value: fmt(edge) + ceiling, pass: edge && edge.n > 0 ? edge.median >= 7 : null });
-  const direct = r.peers.find((p) => p.id === "vs-gb-direct-10")?.ratio;
-  t.push({ id: "vs-gb-direct-10", what: "throughput vs assignment-only peer, 10 experiments", target: "> 1 ×", value: fmt(direct), pass: direct && direct.n > 0 ? direct.median > 1 : null });
+  const first = load ? pairedCpuDelta(load, "ours-10-first", "ours-10-returning") : undefined;
+  t.push({
+    id: "first-visit-cpu",
+    what: "a first visit's workerd CPU over a returning visitor's, 10 experiments",
+    target: "≤ 8 µs",
+    value: fmt(first, 1, "µs"),
+    pass: measured(first) ? first.median <= 8 : null,
+    variant: "ours-10-first",
+  });
   const big = r.scale.find((s) => s.experiments === 1000 && s.hosts === 20);
-  t.push({ id: "compile-time", what: "compile 1,000 experiments × 20 hosts: time", target: "≤ 50 ms", value: big ? `${big.ms.toFixed(1)} ms` : "not measured", pass: big ? big.ms <= 50 : null });
+  t.push({ id: "compile-time", what: "compile 1,000 experiments × 20 hosts: time (Node)", target: "≤ 50 ms", value: big ? `${big.ms.toFixed(1)} ms` : "not measured", pass: big ? big.ms <= 50 : null });
   t.push({
     id: "compile-memory",
     what: "compile 1,000 experiments × 20 hosts: heap retained",
     target: "≤ 20 MiB",
     value: big ? `${(big.retainedBytes / 1048576).toFixed(1)} MiB (growth during parse ${(big.transientBytes / 1048576).toFixed(1)} MiB)` : "not measured",
     pass: big ? big.retainedBytes <= 20 * 1048576 : null,
+  });
+  const change = r.change.find((c) => c.experiments === 1000 && c.hosts === 20);
+  t.push({
+    id: "config-change",
+    what: "slowest request while a 1,000 × 20 config is adopted, over the steady one (workerd)",
+    target: "≤ 20 ms",
+    value: change ? `+${change.extraMs.toFixed(1)} ms (slowest ${change.worstMs.toFixed(1)} ms, steady ${change.steadyMs.toFixed(2)} ms)` : "not measured",
+    pass: change ? change.extraMs <= 20 : null,
+  });
+  for (const [n, limit] of [
+    [10, 1.2],
+    [100, 1.5],
+  ] as const) {
+    const ratio = load ? pairedRatio(load, `ours-${n}-returning`, `gb-fair-${n}`) : undefined;
+    const cpu = load ? pairedCpuRatio(load, `ours-${n}-returning`, `gb-fair-${n}`) : undefined;
+    t.push({
+      id: `vs-gb-fair-${n}`,
+      what: `throughput ÷ the contract-equivalent GrowthBook peer, ${n} experiments`,
+      target: `≥ ${limit.toFixed(1)} ×`,
+      value: measured(ratio) ? `${fmt(ratio, 2)}; CPU ratio ${fmt(cpu, 2)}` : "not measured",
+      pass: measured(ratio) ? ratio.median >= limit : null,
+      variant: `ours-${n}-returning`,
+    });
+  }
+  const article = load ? pairedRatio(load, "ours-10-returning-article", "gb-edge-10-article") : undefined;
+  const articleCpu = load ? pairedCpuRatio(load, "ours-10-returning-article", "gb-edge-10-article") : undefined;
+  t.push({
+    id: "vs-gb-edge-article",
+    what: "throughput ÷ the GrowthBook edge worker on the article page (81 KB HTML), 10 experiments",
+    target: "≥ 3 ×",
+    value: measured(article) ? `${fmt(article, 2)}; CPU ratio ${fmt(articleCpu, 2)}` : "not measured",
+    pass: measured(article) ? article.median >= 3 : null,
+    variant: "ours-10-returning-article",
   });
   t.push({
     id: "bundle",
@@ -325,6 +374,38 @@ function computeTargets(r: {
     pass: r.bundle ? r.bundle.gzipBytes <= 96 * 1024 : null,
   });
   return t;
+}
+
+/**
+ * For each load target that missed: a CPU profile of its variant (bench/profile.ts in a
+ * child process, its own workerd with the inspector), as shares of the busy samples
+ * scaled to the variant's measured CPU per request.
+ */
+async function profileMisses(targets: Target[], load: LoadPhase, seconds: number): Promise<MissProfile[]> {
+  const out: MissProfile[] = [];
+  const variants = [...new Set(targets.filter((t) => t.pass === false && t.variant !== undefined).map((t) => t.variant!))];
+  for (const variant of variants) {
+    const file = join(RUN_TMP, `profile-${variant}.json`);
+    const child = startProcess(process.execPath, ["--import", "tsx", "bench/profile.ts", `--variant=${variant}`, `--seconds=${seconds}`, `--json=${file}`], { cwd: ROOT });
+    const output = collectOutput(child);
+    const code = await waitForExit(child, `profile ${variant}`, true);
+    if (code !== 0 || !existsSync(file)) {
+      log(`  profile of ${variant} failed (${code}): ${output.stderr().slice(-500)}`);
+      continue;
+    }
+    const p = JSON.parse(readFileSync(file, "utf8")) as { rps: number; wallUs: number; rows: { fn: string; selfUs: number; totalUs: number }[] };
+    const idle = p.rows.find((x) => x.fn.startsWith("(idle)"))?.selfUs ?? 0;
+    const busy = Math.max(1e-9, p.wallUs - idle);
+    const cpu = load.summaries.find((s) => s.id === variant)?.cpuUsPerReq.median ?? NaN;
+    const rows = p.rows
+      .filter((x) => !x.fn.startsWith("(idle)"))
+      .sort((a, b) => b.selfUs - a.selfUs)
+      .slice(0, 14)
+      .map((x) => ({ fn: x.fn, share: x.selfUs / busy, us: (x.selfUs / busy) * cpu, totalShare: x.totalUs / busy }));
+    out.push({ variant, cpuUsPerReq: cpu, rows });
+    log(`  profiled ${variant}: top ${rows.slice(0, 3).map((x) => `${x.fn} ${(x.share * 100).toFixed(0)} %`).join(", ")}`);
+  }
+  return out;
 }
 
 try {

@@ -84,23 +84,48 @@ export function compileConfig(
   experiments: readonly NamedExperiment[],
   rules: ReadonlyMap<NamedExperiment, ExperimentRules>,
 ): { config: CompiledConfig } | { collision: string } {
-  const building = new Map<string, { experiments: CompiledExperiment[]; slotList: number[]; fingerprints: Uint32Array[]; slots: Map<string, number> }>();
+  const steps = compileSteps(experiments, rules, Number.POSITIVE_INFINITY);
+  for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;
+}
+
+/**
+ * compileConfig as steps: yields after every `sliceUnits` experiments and domains, where a
+ * caller compiling in slices (parseConfigTextInSlices) may pause.
+ */
+export function* compileSteps(
+  experiments: readonly NamedExperiment[],
+  rules: ReadonlyMap<NamedExperiment, ExperimentRules>,
+  sliceUnits: number,
+): Generator<void, { config: CompiledConfig } | { collision: string }, void> {
+  let units = 0;
+  const building = new Map<string, PlanBuilder>();
   const fingerprints = new Map<string, Uint32Array>();
   const seenFingerprints = new Map<string, string>();
+  // Selectors of the experiments compiled so far: only an experiment whose selector is in
+  // here can share a fingerprint slot (a new selector's label is new on every host).
+  const selectors = new Set<string>();
   for (const exp of experiments) {
     const selector = exp.shared_selector ?? exp.name;
+    const sharing = selectors.has(selector);
+    selectors.add(selector);
     const startMs = Date.parse(exp.start);
     const endMs = Date.parse(exp.end);
     const cacheSplit = exp.cache_split ?? true;
     const expRules = rules.get(exp);
     const eligibility = expRules?.eligibility ?? null;
-    const tables = new Map<Readonly<Record<string, readonly [number, number]>>, CompiledExperiment>();
-    for (const [host, domain] of Object.entries(exp.domains)) {
+    // Group tables compiled for this experiment so far, and the experiment compiled for each.
+    const tableGroups: Readonly<Record<string, readonly [number, number]>>[] = [];
+    const tableCompiled: CompiledExperiment[] = [];
+    const hasAllocations = expRules !== undefined && expRules.allocations.size > 0;
+    const hosts = expRules?.hosts ?? Object.keys(exp.domains);
+    for (let d = 0; d < hosts.length; d++) {
+      const host = hosts[d]!;
+      const domain = exp.domains[host]!;
       let plan = building.get(host);
-      if (!plan) building.set(host, (plan = { experiments: [], slotList: [], fingerprints: [], slots: new Map() }));
+      if (!plan) building.set(host, (plan = { experiments: [], slotList: [], fingerprints: [], labels: [], slots: null }));
       const hostInput = domain.unique_domain === true ? host : null;
       const label = hostInput === null ? selector : `${selector}\u0000${hostInput}`;
-      let slot = plan.slots.get(label);
+      let slot = sharing ? slotOfLabel(plan, label) : undefined;
       if (slot === undefined) {
         let fp = fingerprints.get(label);
         if (fp === undefined) {
@@ -113,16 +138,17 @@ export function compileConfig(
         }
         slot = plan.fingerprints.length;
         plan.fingerprints.push(fp);
-        plan.slots.set(label, slot);
+        plan.labels.push(label);
+        plan.slots?.set(label, slot);
       }
       // Hosts with equal groups share one compiled experiment (compared by value; few
       // groups). A host with allocations gets its own.
       let compiled: CompiledExperiment | undefined;
-      const allocationRules = expRules?.allocations.get(host);
+      const allocationRules = hasAllocations ? expRules.allocations.get(host) : undefined;
       if (allocationRules === undefined) {
-        for (const [groups, c] of tables) {
-          if (sameGroups(groups, domain.groups)) {
-            compiled = c;
+        for (let t = 0; t < tableGroups.length; t++) {
+          if (tableGroups[t] === domain.groups || sameGroups(tableGroups[t]!, domain.groups)) {
+            compiled = tableCompiled[t];
             break;
           }
         }
@@ -139,10 +165,18 @@ export function compileConfig(
           allocations,
           usesContext: eligibility !== null || allocations.length > 0,
         };
-        if (allocationRules === undefined) tables.set(domain.groups, compiled);
+        if (allocationRules === undefined) {
+          tableGroups.push(domain.groups);
+          tableCompiled.push(compiled);
+        }
       }
       plan.experiments.push(compiled);
       plan.slotList.push(slot);
+    }
+    units += 1 + hosts.length;
+    if (units >= sliceUnits) {
+      units = 0;
+      yield;
     }
   }
   const hosts = new Map<string, HostPlan>();
@@ -150,6 +184,26 @@ export function compileConfig(
     hosts.set(host, { host, experiments: plan.experiments, slots: Int32Array.from(plan.slotList), fingerprints: plan.fingerprints });
   }
   return { config: { hosts, experiments } };
+}
+
+interface PlanBuilder {
+  experiments: CompiledExperiment[];
+  slotList: number[];
+  fingerprints: Uint32Array[];
+  /** The label of each fingerprint slot, in slot order. */
+  labels: string[];
+  /** label -> slot, built on the first shared selector on this host (most configs never need it). */
+  slots: Map<string, number> | null;
+}
+
+// Fast path: the label -> slot map of a host is built only when a selector is shared, so a
+// config without shared selectors pays no map insert per experiment and host.
+function slotOfLabel(plan: PlanBuilder, label: string): number | undefined {
+  if (plan.slots === null) {
+    plan.slots = new Map();
+    for (let i = 0; i < plan.labels.length; i++) plan.slots.set(plan.labels[i]!, i);
+  }
+  return plan.slots.get(label);
 }
 
 // Value equality of two small group tables without allocating (this runs per host).
@@ -170,9 +224,16 @@ function rangeTable(
   groups: Readonly<Record<string, readonly [number, number]>>,
 ): RangeTable {
   const ranges = Object.entries(groups).sort((a, b) => a[1][0] - b[1][0]);
+  // Filled by index: Int32Array.from with a map function takes V8's slow iterator path.
+  const lo = new Int32Array(ranges.length);
+  const hi = new Int32Array(ranges.length);
+  for (let i = 0; i < ranges.length; i++) {
+    lo[i] = ranges[i]![1][0];
+    hi[i] = ranges[i]![1][1];
+  }
   return {
-    lo: Int32Array.from(ranges, ([, r]) => r[0]),
-    hi: Int32Array.from(ranges, ([, r]) => r[1]),
+    lo,
+    hi,
     groups: ranges.map(([g]) => g),
     pairs: ranges.map(([g]) => `${name}=${g};`),
     pagePairs: ranges.map(([g]) => pageHeaderPair(name, g)),

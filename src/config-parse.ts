@@ -1,7 +1,8 @@
 import * as v from "valibot";
-import { compileConfig, type CompiledConfig, type NamedExperiment } from "./config-compile.js";
-import { ExperimentSchema } from "./config-schema.js";
-import { scanJsonKeys } from "./json-keys.js";
+import { compileSteps, type CompiledConfig, type NamedExperiment } from "./config-compile.js";
+import { ExperimentSchema, quickExperiment } from "./config-schema.js";
+import { topLevelEntries, type TopLevelEntries } from "./json-entries.js";
+import { jsonKeyReport, type JsonKeyReport } from "./json-keys.js";
 import { COMMENT_KEY, EXPERIMENT_NAME } from "./contract.js";
 import { CONTEXT_VARIABLES } from "./request-context.js";
 import { compileRule, constantType, type CompiledRule, type ConstantValue } from "./rule-compile.js";
@@ -26,17 +27,98 @@ export type ConfigResult = { ok: true; config: CompiledConfig } | { ok: false; i
  * other repeated key is, with its path.
  */
 export function parseConfigText(text: string): ConfigResult {
+  return finish(textSteps(text, false));
+}
+
+/**
+ * parseConfigText in slices: the same result, but `pause` is awaited between slices of a
+ * few milliseconds of work each, so an isolate that loads a large config while it serves
+ * (a KV refresh) answers its other requests in between instead of holding them for the
+ * whole parse.
+ */
+export async function parseConfigTextInSlices(text: string, pause: () => Promise<void>, splitChars = SPLIT_CHARS): Promise<ConfigResult> {
+  const steps = textSteps(text, true, splitChars);
+  for (let step = steps.next(); ; step = steps.next()) {
+    if (step.done) return step.value;
+    await pause();
+  }
+}
+
+/**
+ * Work between two pauses of the sliced parse, in units of one experiment or one of its
+ * domains: a millisecond or two in workerd (200 units are about 10 experiments of 20 hosts).
+ */
+export const SLICE_UNITS = 200;
+
+/** A document this long or longer is parsed in slices entry by entry (smaller: one JSON.parse of about 1 ms). */
+export const SPLIT_CHARS = 128 * 1024;
+/** Text scanned, or parsed, between two pauses. */
+const SLICE_CHARS = 64 * 1024;
+
+/** The steps of a parse: generators yield where the sliced parse may pause. */
+type Steps<T> = Generator<void, T, void>;
+
+function finish<T>(steps: Steps<T>): T {
+  for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;
+}
+
+function* textSteps(text: string, sliced: boolean, splitChars = SPLIT_CHARS): Steps<ConfigResult> {
+  // Sliced, a large document is parsed entry by entry: no one JSON.parse holds the isolate
+  // for the whole text. Anything unusual (invalid JSON included) takes the one-piece path,
+  // which reports it.
+  if (sliced && text.length >= splitChars) {
+    const entries = yield* topLevelEntries(text, SLICE_CHARS);
+    const pieces = entries === null ? null : yield* parseEntries(text, entries);
+    if (pieces !== null) return yield* documentSteps(pieces.value, pieces.keys);
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (e) {
     return { ok: false, issues: [{ path: "$", message: `invalid JSON: ${(e as Error).message}` }] };
   }
-  const keys = scanJsonKeys(text);
+  if (sliced) yield;
+  const keys = jsonKeyReport(text, value);
+  if (sliced) yield;
+  return yield* documentSteps(value, keys);
+}
+
+// JSON.parse of each entry's value, with its own key report: the document, and the report
+// JSON.parse and scanJsonKeys would make of the whole text. Null: an entry is not valid JSON.
+function* parseEntries(text: string, entries: TopLevelEntries): Steps<{ value: Record<string, unknown>; keys: JsonKeyReport } | null> {
+  const doc: Record<string, unknown> = {};
+  const duplicates: { path: (string | number)[]; key: string }[] = [];
+  const seen = new Set<string>();
+  let chars = 0;
+  for (let i = 0; i < entries.keys.length; i++) {
+    const key = entries.keys[i]!;
+    if (seen.has(key)) duplicates.push({ path: [], key });
+    seen.add(key);
+    const span = text.slice(entries.starts[i], entries.ends[i]);
+    let value: unknown;
+    try {
+      value = JSON.parse(span);
+    } catch {
+      return null;
+    }
+    for (const d of jsonKeyReport(span, value).duplicates) duplicates.push({ path: [key, ...d.path], key: d.key });
+    // As JSON.parse does: an own property even for "__proto__"; a repeat keeps its first place and takes the last value.
+    Object.defineProperty(doc, key, { value, writable: true, enumerable: true, configurable: true });
+    chars += span.length;
+    if (chars >= SLICE_CHARS) {
+      chars = 0;
+      yield;
+    }
+  }
+  return { value: doc, keys: { topLevelOrder: entries.keys, duplicates } };
+}
+
+function* documentSteps(value: unknown, keys: JsonKeyReport): Steps<ConfigResult> {
   const duplicateIssues = keys.duplicates
     .filter((d) => d.key !== COMMENT_KEY)
     .map((d) => ({ path: formatPath(d.path), message: `duplicate key ${JSON.stringify(d.key)}` }));
-  const result = parseConfig(value, keys.topLevelOrder);
+  yield;
+  const result = yield* configSteps(value, keys.topLevelOrder, true);
   if (duplicateIssues.length === 0) return result;
   return { ok: false, issues: [...duplicateIssues, ...(result.ok ? [] : result.issues)] };
 }
@@ -44,8 +126,14 @@ export function parseConfigText(text: string): ConfigResult {
 /**
  * Validates and compiles a parsed document. `order` is the document order of top-level
  * keys when known (parseConfigText supplies it); otherwise the object's own key order.
+ * `handOver`: the caller made `value` for this call alone (parseConfigText's JSON.parse
+ * result), so the result may share its objects instead of copying them.
  */
-export function parseConfig(value: unknown, order?: readonly string[]): ConfigResult {
+export function parseConfig(value: unknown, order?: readonly string[], handOver = false): ConfigResult {
+  return finish(configSteps(value, order, handOver));
+}
+
+function* configSteps(value: unknown, order: readonly string[] | undefined, handOver: boolean): Steps<ConfigResult> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return { ok: false, issues: [{ path: "$", message: "config must be a JSON object keyed by experiment name" }] };
   }
@@ -57,6 +145,7 @@ export function parseConfig(value: unknown, order?: readonly string[]): ConfigRe
   const rules = new Map<NamedExperiment, ExperimentRules>();
 
   const seen = new Set<string>();
+  let units = 0;
   for (const name of names) {
     // A duplicated key (reported by parseConfigText) is one entry: JSON.parse kept the last.
     if (!Object.hasOwn(doc, name) || seen.has(name)) continue;
@@ -80,7 +169,8 @@ export function parseConfig(value: unknown, order?: readonly string[]): ConfigRe
       issues.push({ path: at, message: "experiment must be an object" });
       continue;
     }
-    const parsed = v.safeParse(ExperimentSchema, entry);
+    const quick = quickExperiment(entry, handOver);
+    const parsed = quick !== undefined ? { success: true as const, output: quick } : v.safeParse(ExperimentSchema, entry);
     if (!parsed.success) {
       for (const issue of parsed.issues) {
         const path = [name, ...(issue.path ?? []).map((p) => p.key as string | number)];
@@ -93,9 +183,14 @@ export function parseConfig(value: unknown, order?: readonly string[]): ConfigRe
     issues.push(...checked.issues);
     experiments.push(exp);
     rules.set(exp, checked.rules);
+    units += 1 + checked.rules.hosts.length;
+    if (units >= SLICE_UNITS) {
+      units = 0;
+      yield;
+    }
   }
   if (issues.length > 0) return { ok: false, issues };
-  const compiled = compileConfig(experiments, rules);
+  const compiled = yield* compileSteps(experiments, rules, SLICE_UNITS);
   if ("collision" in compiled) {
     return { ok: false, issues: [{ path: "$", message: `selector fingerprints collide: ${compiled.collision}; rename one selector` }] };
   }
@@ -104,6 +199,8 @@ export function parseConfig(value: unknown, order?: readonly string[]): ConfigRe
 
 /** The compiled rules of one experiment (contract §8), keyed for config-compile.ts. */
 export interface ExperimentRules {
+  /** The experiment's hosts in document order, listed once for both passes (enumerating a large object is slow). */
+  readonly hosts: readonly string[];
   readonly eligibility: CompiledRule | null;
   /** Per host with allocations: one compiled rule per allocation, in order. */
   readonly allocations: ReadonlyMap<string, readonly CompiledRule[]>;
@@ -136,8 +233,10 @@ function ruleIssues(exp: NamedExperiment): { issues: ConfigIssue[]; rules: Exper
   };
   const eligibility = exp.eligibility === undefined ? null : compile(exp.eligibility, [exp.name, "eligibility"]);
   const allocations = new Map<string, CompiledRule[]>();
-  for (const [host, domain] of Object.entries(exp.domains)) {
-    issues.push(...groupIssues(domain.groups, [exp.name, "domains", host, "groups"]));
+  const hosts = Object.keys(exp.domains);
+  for (const host of hosts) {
+    const domain = exp.domains[host]!;
+    if (!groupsAreSound(domain.groups)) issues.push(...groupIssues(domain.groups, [exp.name, "domains", host, "groups"]));
     if (domain.allocations === undefined) continue;
     const compiled: CompiledRule[] = [];
     domain.allocations.forEach((a, i) => {
@@ -148,7 +247,29 @@ function ruleIssues(exp: NamedExperiment): { issues: ConfigIssue[]; rules: Exper
     });
     allocations.set(host, compiled);
   }
-  return { issues, rules: { eligibility, allocations } };
+  return { issues, rules: { hosts, eligibility, allocations } };
+}
+
+/**
+ * True when groupIssues would find nothing: no reversed range, no look-alike names, no
+ * overlap. Fast path: pairwise checks without allocating (a table has a few groups); this
+ * runs for every domain of every experiment. Larger tables take groupIssues itself.
+ */
+function groupsAreSound(table: Readonly<Record<string, readonly [number, number]>>): boolean {
+  const names = Object.keys(table);
+  if (names.length > 8) return false;
+  for (let i = 0; i < names.length; i++) {
+    const a = names[i]!;
+    const [lo, hi] = table[a]!;
+    if (lo > hi) return false;
+    for (let j = 0; j < i; j++) {
+      const b = names[j]!;
+      const other = table[b]!;
+      if (lo <= other[1] && other[0] <= hi) return false;
+      if (a.length === b.length && a.toLowerCase() === b.toLowerCase()) return false;
+    }
+  }
+  return true;
 }
 
 // The domain rules of one group table (contract §1), wherever the table sits.

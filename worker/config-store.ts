@@ -1,5 +1,5 @@
 import type { CompiledConfig } from "../src/config-compile.js";
-import { parseConfigText } from "../src/config-parse.js";
+import { parseConfigTextInSlices } from "../src/config-parse.js";
 import { counters } from "./counters.js";
 import { log } from "./log.js";
 
@@ -83,13 +83,18 @@ export function memoState(): Readonly<MemoState> {
  * isolate waits, and at most COLD_LOAD_TIMEOUT_MS; past that it serves un-enrolled. An
  * unchanged version is never re-parsed.
  */
-export async function getConfigView(
+export function getConfigView(
   kv: KVNamespace,
   now: number,
   refreshMs: number,
   waitUntil: (p: Promise<unknown>) => void,
-): Promise<ConfigView> {
+): ConfigView | Promise<ConfigView> {
+  // Fast path: a fresh memo is returned as is, not wrapped in a promise (no microtask turn).
   if (now - state.checkedAt < refreshMs) return state;
+  return checkConfig(kv, now, waitUntil);
+}
+
+async function checkConfig(kv: KVNamespace, now: number, waitUntil: (p: Promise<unknown>) => void): Promise<ConfigView> {
   if (state.refreshing === null) {
     state.checkedAt = now;
     state.refreshing = refresh(kv, now).finally(() => {
@@ -165,10 +170,17 @@ async function refresh(kv: KVNamespace, now: number): Promise<void> {
       state.lastError = null;
       return;
     }
-    const parsed = parseConfigText(doc.value);
+    // In slices: requests arriving meanwhile are served (from the config held) between them,
+    // instead of waiting for the whole parse of a large document.
+    const parsed = await parseConfigTextInSlices(doc.value, yieldToRequests);
     if (!parsed.ok) {
       counters.config.rejected++;
       throw new Error(`stored config fails validation: ${parsed.issues[0]?.path} ${parsed.issues[0]?.message}`);
+    }
+    // This isolate's own poll may have installed a config while the slices ran.
+    if (state.generation !== generation) {
+      state.lastError = null;
+      return;
     }
     install(parsed.config, doc.metadata?.version ?? version, acceptedAt, now);
   } catch (e) {
@@ -176,6 +188,11 @@ async function refresh(kv: KVNamespace, now: number): Promise<void> {
     state.lastError = (e as Error).message;
     log("error", "config.load_failed", { error: state.lastError, keeping: state.version });
   }
+}
+
+// A macrotask turn: the isolate takes the requests that came in before it continues.
+function yieldToRequests(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 // KV reads that never settle must not pin `state.refreshing` for ever.

@@ -47,7 +47,8 @@ export async function handleRequest(request: Request, env: Env, deps: RequestDep
 
   const host = normaliseHost(url.hostname);
   const isEvents = url.pathname === settings.eventsPath;
-  const view = await getConfigView(env.CONFIG, deps.now, settings.configRefreshMs, deps.waitUntil);
+  const pending = getConfigView(env.CONFIG, deps.now, settings.configRefreshMs, deps.waitUntil);
+  const view = pending instanceof Promise ? await pending : pending;
   const decision = decide({
     nowMs: deps.now,
     random: deps.random,
@@ -99,15 +100,24 @@ export async function handleRequest(request: Request, env: Env, deps: RequestDep
 
 // What the rules and the bot check read (contract §8, §9); called only when they need it.
 // `headers` are the origin's copy, so the Cookie header no longer holds our cookie.
+// Fast path: a first visit's bot check reads only the User-Agent and cf; the fields only
+// rules read are getters, so it skips their header reads (~0.3 µs each in workerd).
 function requestFacts(request: Request, headers: Headers, url: URL, settings: Settings): RequestFacts {
   const cf = request.cf as { country?: unknown; botManagement?: { verifiedBot?: unknown } } | undefined;
-  const country = settings.countryHeader !== null ? request.headers.get(settings.countryHeader) : typeof cf?.country === "string" ? cf.country : null;
   return {
-    path: url.pathname,
+    get path() {
+      return url.pathname;
+    },
     userAgent: request.headers.get("user-agent"),
-    acceptLanguage: request.headers.get("accept-language"),
-    country,
-    cookieHeader: headers.get("cookie"),
+    get acceptLanguage() {
+      return request.headers.get("accept-language");
+    },
+    get country() {
+      return settings.countryHeader !== null ? request.headers.get(settings.countryHeader) : typeof cf?.country === "string" ? cf.country : null;
+    },
+    get cookieHeader() {
+      return headers.get("cookie");
+    },
     verifiedBot: cf?.botManagement?.verifiedBot === true,
   };
 }

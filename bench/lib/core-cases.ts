@@ -1,6 +1,7 @@
 import { parseConfigText } from "../../src/config-parse.js";
 import type { CompiledConfig } from "../../src/config-compile.js";
 import { scanCookieHeader } from "../../src/cookie-header.js";
+import { isbot } from "isbot";
 import { botReason } from "../../src/bots.js";
 import { decide, type DecisionInput } from "../../src/decision.js";
 import { enroll } from "../../src/enroll.js";
@@ -111,9 +112,13 @@ export function coreCases(): CoreCase[] {
     });
   }
   // The bot check a first visit pays (contract §9); a returning visitor never runs it.
-  cases.push({ name: "bot check, browser User-Agent (isbot: no match)", group: "enroll", run: () => botReason(false, BENCH_FACTS.userAgent) });
+  // botReason remembers verdicts per User-Agent (src/bots.ts); the isbot rows are what a
+  // User-Agent not seen before in the isolate costs.
+  cases.push({ name: "bot check, browser User-Agent (remembered verdict)", group: "enroll", run: () => botReason(false, BENCH_FACTS.userAgent) });
+  cases.push({ name: "isbot, browser User-Agent (no match: the first time a User-Agent is seen)", group: "enroll", run: () => isbot(BENCH_FACTS.userAgent) });
   const googlebot = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
-  cases.push({ name: "bot check, Googlebot", group: "enroll", run: () => botReason(false, googlebot) });
+  cases.push({ name: "bot check, Googlebot (remembered verdict)", group: "enroll", run: () => botReason(false, googlebot) });
+  cases.push({ name: "isbot, Googlebot", group: "enroll", run: () => isbot(googlebot) });
 
   cases.push({ name: "token mint (CSPRNG + MAC + base64url)", group: "token", run: () => mintToken(ring, now, fillRandom).value });
   cases.push({ name: "token verify (valid 48-char token)", group: "token", run: () => verifyToken(token, ring).ok });

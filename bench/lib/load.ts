@@ -1,5 +1,5 @@
 import { cpus } from "node:os";
-import { ORIGIN_BODY, type Origin } from "./origin.js";
+import { ARTICLE_BODY, ARTICLE_PATH, ORIGIN_BODY, type Origin } from "./origin.js";
 import { probe } from "./http.js";
 import { runLoad, type LoadGenerator, type LoadResult } from "./loadgen.js";
 import { busyCores, cpuJiffies, loadavg } from "./machine.js";
@@ -15,7 +15,7 @@ import { BENCH_HOST, cookieHeader, GB_UUID } from "./fixtures.js";
  * workerd CPU per request (from /proc/PID/stat) minus the pass-through's.
  */
 
-export type VariantKind = "passthrough" | "ladder" | "ours" | "growthbook-edge" | "growthbook-direct";
+export type VariantKind = "passthrough" | "floor" | "ladder" | "ours" | "growthbook-edge" | "growthbook-direct" | "growthbook-fair";
 
 export interface Variant {
   readonly id: string;
@@ -25,6 +25,11 @@ export interface Variant {
   readonly visitor: "returning" | "first" | null;
   readonly port: number;
   readonly headers: Readonly<Record<string, string>>;
+  /** The page requested: the small one (default) or the article (ARTICLE_PATH). */
+  readonly page?: "main" | "article";
+  readonly path?: string;
+  /** Id of the pass-through its ratios are to (default: the first variant's). */
+  readonly reference?: string;
   /** Set for variants that only attribute cost (not judged against targets). */
   readonly diagnostic?: string;
   /** The process serving it when not the shared one (its CPU is the variant's). */
@@ -47,6 +52,7 @@ export interface VariantSummary {
   readonly kind: VariantKind;
   readonly experiments: number | null;
   readonly visitor: "returning" | "first" | null;
+  readonly page: "main" | "article";
   readonly diagnostic: string | null;
   readonly rps: Spread;
   readonly ratio: Spread;
@@ -78,6 +84,7 @@ export interface LoadPhase {
 }
 
 const PATH = "/wiki/Main_Page";
+const pathOf = (v: Variant): string => v.path ?? PATH;
 const COMMON = {
   Host: BENCH_HOST,
   "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
@@ -108,7 +115,8 @@ export async function checkVariants(variants: readonly Variant[], origin: Origin
     let detail = "";
     try {
       const lookupsBefore = cacheLookups();
-      const r = await probe(v.port, PATH, { ...v.headers });
+      const r = await probe(v.port, pathOf(v), { ...v.headers });
+      const originBody = pathOf(v) === ARTICLE_PATH ? ARTICLE_BODY : ORIGIN_BODY;
       const lookups = cacheLookups() - lookupsBefore;
       const seen = origin.lastHeaders();
       if (r.status !== 200) problems.push(`status ${r.status}`);
@@ -117,9 +125,10 @@ export async function checkVariants(variants: readonly Variant[], origin: Origin
       const setCookie = ([] as string[]).concat(r.headers["set-cookie"] ?? []);
       switch (v.kind) {
         case "passthrough":
+        case "floor":
         case "ladder":
-          detail = `${lookups} cache lookup(s)`;
-          if (r.body !== ORIGIN_BODY) problems.push("body differs from the origin's");
+          detail = `${lookups} cache lookup(s), body ${r.body.length} bytes`;
+          if (r.body !== originBody) problems.push("body differs from the origin's");
           break;
         case "ours": {
           const st = String(r.headers["server-timing"] ?? "");
@@ -133,6 +142,18 @@ export async function checkVariants(variants: readonly Variant[], origin: Origin
           if (v.visitor === "returning" && minted) problems.push("returning visitor was re-minted (token not accepted)");
           if (/wmf-uniq/i.test(forwardedCookie)) problems.push("WMF-Uniq reached the origin");
           if (/x-experiment-enrollments/i.test(String(r.headers["vary"] ?? ""))) problems.push("Vary still names X-Experiment-Enrollments");
+          if (r.body !== originBody) problems.push("body differs from the origin's");
+          break;
+        }
+        case "growthbook-fair": {
+          const st = String(r.headers["server-timing"] ?? "");
+          const stPairs = (/gb;desc="([^"]*)"/.exec(st)?.[1] ?? "").split(";").length - 1;
+          detail = `origin got ${pairs} pairs, Server-Timing ${stPairs} pairs`;
+          if (pairs !== v.experiments) problems.push(`origin got ${pairs} assignment pairs, expected ${v.experiments}`);
+          if (stPairs !== v.experiments) problems.push(`Server-Timing lists ${stPairs} pairs, expected ${v.experiments}`);
+          if (/gbuuid/i.test(String(seen?.["cookie"] ?? ""))) problems.push("gbuuid reached the origin");
+          if (/x-experiment-enrollments/i.test(String(r.headers["vary"] ?? ""))) problems.push("Vary still names X-Experiment-Enrollments");
+          if (r.body !== originBody) problems.push("body differs from the origin's");
           break;
         }
         case "growthbook-direct":
@@ -140,8 +161,8 @@ export async function checkVariants(variants: readonly Variant[], origin: Origin
           if (pairs !== v.experiments) problems.push(`origin got ${pairs} assignment pairs, expected ${v.experiments}`);
           break;
         case "growthbook-edge":
-          detail = `body ${r.body.length} bytes (origin ${ORIGIN_BODY.length})`;
-          if (r.body.length <= ORIGIN_BODY.length) problems.push("no script injected");
+          detail = `body ${r.body.length} bytes (origin ${originBody.length})`;
+          if (r.body.length <= originBody.length) problems.push("no script injected");
           break;
       }
     } catch (e) {
@@ -198,7 +219,7 @@ export async function runLoadPhase(workerd: Workerd, origin: Origin, variants: r
     );
     return fig;
   };
-  const spec = (v: Variant) => ({ port: v.port, path: PATH, headers: v.headers, seconds: opts.seconds, connections: opts.connections });
+  const spec = (v: Variant) => ({ port: v.port, path: pathOf(v), headers: v.headers, seconds: opts.seconds, connections: opts.connections });
 
   // Warm every variant once (JIT, connection pools) before any measurement.
   const firstWarmup = Math.max(1, opts.warmupSeconds * 2);
@@ -214,25 +235,29 @@ export async function runLoadPhase(workerd: Workerd, origin: Origin, variants: r
     runs.push(await measure(pass, round, "end"));
   }
 
-  // Per round: pass-through reference = mean of its start and end runs.
-  const passRef = (round: number): { rps: number; cpu: number } => {
-    const p = runs.filter((r) => r.round === round && r.variant === pass.id);
+  // Per round: pass-through reference = mean of its start and end runs (or the run of the
+  // variant's own reference, the article's pass-through).
+  const passRef = (round: number, id: string): { rps: number; cpu: number } => {
+    const p = runs.filter((r) => r.round === round && r.variant === id);
     return { rps: mean(p.map((x) => x.rps)), cpu: mean(p.map((x) => x.cpuUsPerReq)) };
   };
   const summaries: VariantSummary[] = variants.map((v) => {
     const mine = runs.filter((r) => r.variant === v.id);
+    const refId = v.reference !== undefined && variants.some((x) => x.id === v.reference) ? v.reference : pass.id;
+    const ref = (round: number) => passRef(round, refId);
     return {
       id: v.id,
       label: v.label,
       kind: v.kind,
       experiments: v.experiments,
       visitor: v.visitor,
+      page: v.page ?? "main",
       diagnostic: v.diagnostic ?? null,
       rps: spread(mine.map((r) => r.rps)),
-      ratio: spread(mine.map((r) => r.rps / passRef(r.round).rps)),
-      cpuRatio: spread(mine.map((r) => passRef(r.round).cpu / r.cpuUsPerReq)),
+      ratio: spread(mine.map((r) => r.rps / ref(r.round).rps)),
+      cpuRatio: spread(mine.map((r) => ref(r.round).cpu / r.cpuUsPerReq)),
       cpuUsPerReq: spread(mine.map((r) => r.cpuUsPerReq)),
-      cpuOverPassUs: spread(mine.map((r) => r.cpuUsPerReq - passRef(r.round).cpu)),
+      cpuOverPassUs: spread(mine.map((r) => r.cpuUsPerReq - ref(r.round).cpu)),
       p50Ms: spread(mine.map((r) => r.p50Ms)),
       p99Ms: spread(mine.map((r) => r.p99Ms)),
       errors: mine.reduce((a, r) => a + r.errors, 0),
@@ -255,6 +280,28 @@ export async function runLoadPhase(workerd: Workerd, origin: Origin, variants: r
     drift,
     machine: { loadavg1: spread(runs.map((r) => r.loadavg1)), otherCores: spread(runs.map((r) => r.otherCores)) },
   };
+}
+
+/** `a`'s workerd CPU per request minus `b`'s, paired within each round (µs; median and range). */
+export function pairedCpuDelta(phase: Pick<LoadPhase, "runs" | "rounds">, a: string, b: string): Spread {
+  const values: number[] = [];
+  for (let round = 0; round < phase.rounds; round++) {
+    const ra = phase.runs.find((r) => r.round === round && r.variant === a);
+    const rb = phase.runs.find((r) => r.round === round && r.variant === b);
+    if (ra && rb) values.push(ra.cpuUsPerReq - rb.cpuUsPerReq);
+  }
+  return spread(values);
+}
+
+/** `b`'s workerd CPU per request ÷ `a`'s, paired within each round: the throughput ratio a ÷ b with a core to itself. */
+export function pairedCpuRatio(phase: Pick<LoadPhase, "runs" | "rounds">, a: string, b: string): Spread {
+  const values: number[] = [];
+  for (let round = 0; round < phase.rounds; round++) {
+    const ra = phase.runs.find((r) => r.round === round && r.variant === a);
+    const rb = phase.runs.find((r) => r.round === round && r.variant === b);
+    if (ra && rb) values.push(rb.cpuUsPerReq / ra.cpuUsPerReq);
+  }
+  return spread(values);
 }
 
 /** Ratio of two variants' throughput, paired within each round (median and range). */

@@ -24,6 +24,16 @@ export interface Target {
   readonly value: string;
   /** null: not measured in this run. */
   readonly pass: boolean | null;
+  /** The load variant the target is about (profiled when it misses). */
+  readonly variant?: string;
+}
+
+/** Where a variant that missed a target spends its CPU: a V8 profile's self time. */
+export interface MissProfile {
+  readonly variant: string;
+  /** The variant's workerd CPU per request in the load phase (the rows' µs are shares of it). */
+  readonly cpuUsPerReq: number;
+  readonly rows: readonly { fn: string; share: number; us: number; totalShare: number }[];
 }
 
 export interface BenchResults {
@@ -48,8 +58,9 @@ export interface BenchResults {
   readonly load: LoadPhase | null;
   readonly configScale: ScaleResult[];
   readonly configChange: ConfigChangeResult[];
-  readonly peers: { id: string; what: string; ratio: Spread }[];
+  readonly peers: { id: string; what: string; ratio: Spread; cpuRatio?: Spread }[];
   readonly targets: Target[];
+  readonly missProfiles?: MissProfile[];
   readonly notes: string[];
 }
 
@@ -95,6 +106,32 @@ export function renderMarkdown(r: BenchResults): string {
   out.push("|---|---|---|---|");
   for (const t of r.targets) out.push(`| ${t.what} | ${t.target} | ${t.value} | ${mark(t.pass)} |`);
   out.push("");
+  const floorPeers = r.peers.filter((p) => p.id === "floor-vs-pass" || p.id === "contract-vs-floor" || p.id === "ours-10-vs-contract");
+  if (floorPeers.length > 0) {
+    out.push("The floors (paired within each round; CPU ratio = the inverse ratio of workerd CPU per request):");
+    out.push("");
+    for (const p of floorPeers) out.push(`- ${p.what}: ${withRange(p.ratio, f3)} × throughput, ${p.cpuRatio ? withRange(p.cpuRatio, f3) : "–"} × by CPU`);
+    out.push("");
+  }
+  const profiles = r.missProfiles ?? [];
+  if (profiles.length > 0) {
+    out.push("### Where the time goes in each miss");
+    out.push("");
+    out.push(
+      "A V8 CPU profile of the variant under the same load (bench/profile.ts, its own workerd with the inspector): each function's share of the busy samples " +
+        "(self time; native calls such as `fetch`, `Headers` and `Response` are their own rows), and that share of the variant's workerd CPU per request in the load phase. " +
+        "`(program)` is time outside JavaScript (the runtime's own C++: HTTP, streams, the request's I/O); `(garbage collector)` is V8's.",
+    );
+    out.push("");
+    for (const m of profiles) {
+      out.push(`**${m.variant}** (${f1(m.cpuUsPerReq)} µs CPU per request):`);
+      out.push("");
+      out.push("| function (self) | share | µs/req | with callees |");
+      out.push("|---|---|---|---|");
+      for (const row of m.rows) out.push(`| \`${row.fn}\` | ${(row.share * 100).toFixed(1)} % | ${f1(row.us)} | ${(row.totalShare * 100).toFixed(1)} % |`);
+      out.push("");
+    }
+  }
 
   if (r.load) {
     const l = r.load;
@@ -113,21 +150,29 @@ export function renderMarkdown(r: BenchResults): string {
       out.push(`**${disturbed} of ${l.rounds} round(s) drifted by more than 15 %** (other load changed during the round): trust the CPU columns more than req/s.`);
     }
     out.push("");
-    out.push("| variant | experiments | visitor | req/s | ratio to pass-through | CPU ratio | workerd CPU µs/req | Δ CPU µs/req | p50 ms | p99 ms | errors |");
-    out.push("|---|---|---|---|---|---|---|---|---|---|---|");
-    for (const s of l.summaries) {
-      out.push(
-        `| ${s.label}${s.diagnostic ? ` (diagnostic: ${s.diagnostic})` : ""} | ${s.experiments ?? "–"} | ${s.visitor ?? "–"} | ${withRange(s.rps, f0)} | ${withRange(s.ratio, f3)} | ${withRange(s.cpuRatio, f3)} | ${withRange(s.cpuUsPerReq, f1)} | ` +
-          `${s.kind === "passthrough" ? "0" : withRange(s.cpuOverPassUs, f1)} | ${f2(s.p50Ms.median)} | ${f2(s.p99Ms.median)} | ${s.errors} |`,
-      );
-    }
-    out.push("");
-    if (r.peers.length > 0) {
-      out.push("Head to head (paired within each round, returning visitors):");
+    for (const page of ["main", "article"] as const) {
+      const rows = l.summaries.filter((s) => (s.page ?? "main") === page);
+      if (rows.length === 0) continue;
+      if (page === "article") {
+        out.push("The realistic page (an 81 KB article from the origin), each row against the pass-through on the same page:");
+        out.push("");
+      }
+      out.push("| variant | id | experiments | visitor | req/s | ratio to pass-through | CPU ratio | workerd CPU µs/req | Δ CPU µs/req | p50 ms | p99 ms | errors |");
+      out.push("|---|---|---|---|---|---|---|---|---|---|---|---|");
+      for (const s of rows) {
+        out.push(
+          `| ${s.label}${s.diagnostic ? ` (diagnostic: ${s.diagnostic})` : ""} | ${s.id} | ${s.experiments ?? "–"} | ${s.visitor ?? "–"} | ${withRange(s.rps, f0)} | ${withRange(s.ratio, f3)} | ${withRange(s.cpuRatio, f3)} | ${withRange(s.cpuUsPerReq, f1)} | ` +
+            `${s.kind === "passthrough" ? "0" : withRange(s.cpuOverPassUs, f1)} | ${f2(s.p50Ms.median)} | ${f2(s.p99Ms.median)} | ${s.errors} |`,
+        );
+      }
       out.push("");
-      out.push("| comparison | throughput ratio |");
-      out.push("|---|---|");
-      for (const p of r.peers) out.push(`| ${p.what} | ${withRange(p.ratio, f2)} × |`);
+    }
+    if (r.peers.length > 0) {
+      out.push("Head to head (paired within each round):");
+      out.push("");
+      out.push("| comparison | throughput ratio | CPU ratio |");
+      out.push("|---|---|---|");
+      for (const p of r.peers) out.push(`| ${p.what} | ${withRange(p.ratio, f2)} × | ${p.cpuRatio ? `${withRange(p.cpuRatio, f2)} ×` : "–"} |`);
       out.push("");
     }
     out.push("Sanity checks (one request per variant before the load):");

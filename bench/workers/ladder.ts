@@ -9,8 +9,42 @@ import { originUrl } from "./runtime.js";
  *   no-store       wrap-response with `cache: "no-store"` on the origin fetch
  *   cache-lookup   + one Cache API match (a miss) before the origin fetch
  *   hono           wrap-response inside a Hono app (app.all("*"))
+ *   contract       no-store plus the header work the contract asks of any enrollment
+ *                  proxy besides that (the floor a contract-keeping worker cannot go
+ *                  under): a client's enrollment header in its four spellings and the
+ *                  hop-by-hop headers stripped, the identity cookie cut out of Cookie,
+ *                  Vary read and rewritten, Server-Timing appended to the origin's
  * No enrollment logic at all: the difference to the plain pass-through is platform cost.
  */
+
+const SPELLINGS = ["x-experiment-enrollments", "x_experiment_enrollments", "x-experiment_enrollments", "x_experiment-enrollments"];
+const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "proxy-authorization", "proxy-authenticate"];
+const UNIQ = /(?:^|;\s*)WMF-Uniq=[^;]*/i;
+
+async function contract(request: Request, env: Env): Promise<Response> {
+  const headers = new Headers(request.headers);
+  for (const name of SPELLINGS) if (headers.has(name)) headers.delete(name);
+  headers.get("upgrade");
+  headers.get("connection");
+  for (const name of HOP_BY_HOP) headers.delete(name);
+  const cookie = headers.get("cookie");
+  if (cookie !== null) {
+    const rest = cookie.replace(UNIQ, "").replace(/^[;\s]+/, "");
+    if (rest === "") headers.delete("cookie");
+    else headers.set("cookie", rest);
+  }
+  headers.set("x-experiment-enrollments", "bench_experiment_001=control;");
+  const init: RequestInit = { method: request.method, headers, redirect: "manual" };
+  (init as { cache?: string }).cache = "no-store";
+  const response = await fetch(originUrl(env["ORIGIN_URL"] as string, request.url), init);
+  const out = new Response(response.body, response);
+  const vary = response.headers.get("vary");
+  if (vary !== null) out.headers.set("vary", vary.replace(/x-experiment-enrollments,?\s*/i, ""));
+  const timing = out.headers.get("server-timing");
+  const entry = 'WMF-Uniq;desc="bench_experiment_001=control;"';
+  out.headers.set("server-timing", timing === null ? entry : `${timing}, ${entry}`);
+  return out;
+}
 
 type Env = Record<string, unknown>;
 
@@ -51,6 +85,8 @@ export default {
         return wrapped(request, env, true);
       case "hono":
         return app.fetch(request, env, ctx as never);
+      case "contract":
+        return contract(request, env);
       default:
         return new Response(`unknown STEP ${String(env["STEP"])}\n`, { status: 500 });
     }

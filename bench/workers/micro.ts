@@ -12,10 +12,13 @@ import { BENCH_HOST, cookieHeader, mintDevToken } from "../lib/fixtures.js";
  * the `caches.default` getter), which only exist here.
  */
 
+const SET_COOKIE = "WMF-Uniq=AQAAUq3Bw1tS7mJ0yP9fLm2Wq8eZbXkR4aVn6cTgHs0dIu5o; Domain=wikipedia.org; Path=/; HttpOnly; Secure; SameSite=None; Expires=Tue, 01 Dec 2027 00:00:00 GMT";
 declare const caches: { readonly default: unknown };
 
 let cases: CoreCase[] | null = null;
 const noop = (): unknown => 0;
+// The request being served: cases that read an incoming request (not one built in JS) use it.
+let incoming: Request | null = null;
 
 function platformCases(): CoreCase[] {
   const request = new Request(`https://${BENCH_HOST}/wiki/Main_Page`, {
@@ -26,7 +29,9 @@ function platformCases(): CoreCase[] {
       cookie: cookieHeader(0, mintDevToken()),
     },
   });
+  const ENROLLMENT_SPELLINGS = ["x_experiment_enrollments", "x-experiment_enrollments", "x_experiment-enrollments"];
   const hopByHop = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "proxy-authorization", "proxy-authenticate"];
+  const STRIPPED = new Set(["x-experiment-enrollments", ...ENROLLMENT_SPELLINGS, ...hopByHop]);
   const origin = new Response("<html></html>", {
     headers: { "content-type": "text/html; charset=utf-8", vary: "X-Experiment-Enrollments, Accept-Encoding", "cache-control": "private" },
   });
@@ -40,6 +45,21 @@ function platformCases(): CoreCase[] {
       for (const name of hopByHop) h.delete(name);
       return h;
     }),
+    platform("copy request headers + one keys() pass against a Set of 13 names", () => {
+      const h = new Headers(request.headers);
+      let found = 0;
+      for (const name of h.keys()) if (STRIPPED.has(name)) found++;
+      return found;
+    }),
+    platform("copy request headers + 4 has + get(upgrade) + get(connection) + 9 deletes", () => {
+      const h = new Headers(request.headers);
+      let n = 0;
+      for (const name of ["x-experiment-enrollments", ...ENROLLMENT_SPELLINGS]) if (h.has(name)) n++;
+      h.get("upgrade");
+      h.get("connection");
+      for (const name of hopByHop) h.delete(name);
+      return n;
+    }),
     platform("copy request headers + set 2 headers", () => {
       const h = new Headers(request.headers);
       h.set("cookie", "GeoIP=DE");
@@ -47,6 +67,18 @@ function platformCases(): CoreCase[] {
       return h;
     }),
     platform("caches.default (getter)", () => caches.default),
+    platform("incoming request.cf", () => (incoming as Request & { cf?: unknown }).cf),
+    platform("incoming request.headers.get × 3 (user-agent, accept-language, cookie)", () => {
+      const h = incoming!.headers;
+      return (h.get("user-agent")?.length ?? 0) + (h.get("accept-language")?.length ?? 0) + (h.get("cookie")?.length ?? 0);
+    }),
+    platform("re-wrap a response + set Vary and Server-Timing + append Set-Cookie", () => {
+      const out = new Response(null, origin);
+      out.headers.set("vary", "Accept-Encoding");
+      out.headers.set("server-timing", 'WMF-Uniq;desc="bench_experiment_001=control;"');
+      out.headers.append("set-cookie", SET_COOKIE);
+      return out;
+    }),
     platform("re-wrap a response + set Vary and Server-Timing", () => {
       const out = new Response(null, origin);
       out.headers.set("vary", "Accept-Encoding");
@@ -70,6 +102,7 @@ export default {
     const k = Number(url.searchParams.get("k") ?? "1");
     const run = index < 0 ? noop : cases[index]?.run;
     if (run === undefined) return new Response("no such case\n", { status: 404 });
+    incoming = request;
     let sink: unknown;
     for (let i = 0; i < k; i++) sink = run();
     return new Response(String(typeof sink));

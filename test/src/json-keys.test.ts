@@ -1,5 +1,6 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { scanJsonKeys } from "../../src/json-keys.js";
+import { jsonKeyReport, scanJsonKeys } from "../../src/json-keys.js";
 
 describe("scanJsonKeys", () => {
   it("keeps document order even for integer-like keys that JSON.parse moves first", () => {
@@ -27,5 +28,46 @@ describe("scanJsonKeys", () => {
   it("has no keys for a non-object document", () => {
     expect(scanJsonKeys("[1, 2]").topLevelOrder).toEqual([]);
     expect(scanJsonKeys('"x"').topLevelOrder).toEqual([]);
+  });
+});
+
+describe("jsonKeyReport (scanJsonKeys's fast path)", () => {
+  // JSON text written by hand from a tree whose objects are lists of pairs, so keys can repeat
+  // and be spelled with escapes; keys and strings are full of quotes, backslashes and colons.
+  const keyArb = fc.oneof(fc.constantFrom("a", "b", "12345678", "0", '"', "\\", ":", 'x":1', "_comment"), fc.string({ maxLength: 4 }));
+  const spell = (k: string, escaped: boolean): string => (escaped ? `"${[...k].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).join("")}"` : JSON.stringify(k));
+  type Node = { pairs: [string, boolean, Node | string | number][] } | (Node | string | number)[];
+  const { tree } = fc.letrec<{ tree: Node; value: Node | string | number }>((tie) => ({
+    tree: fc.oneof(
+      { depthSize: "small", maxDepth: 4 },
+      fc.array(fc.tuple(keyArb, fc.boolean(), tie("value")), { maxLength: 5 }).map((pairs) => ({ pairs })),
+      fc.array(tie("value"), { maxLength: 4 }),
+    ),
+    value: fc.oneof({ depthSize: "small", maxDepth: 4 }, fc.string({ maxLength: 5 }), fc.integer(), tie("tree")),
+  }));
+  const render = (n: Node | string | number): string => {
+    if (typeof n === "string" || typeof n === "number") return JSON.stringify(n);
+    if (Array.isArray(n)) return `[ ${n.map(render).join(" , ")} ]`;
+    return `{${n.pairs.map(([k, esc, v]) => `${spell(k, esc)} :\n${render(v)}`).join(",")}}`;
+  };
+
+  it("reports exactly what scanJsonKeys reports, duplicates and order included", () => {
+    let fast = 0;
+    fc.assert(
+      fc.property(tree, (t) => {
+        const text = render(t);
+        const r = jsonKeyReport(text, JSON.parse(text));
+        expect(r).toStrictEqual(scanJsonKeys(text));
+        if (r.duplicates.length === 0) fast++;
+      }),
+      { seed: 14, numRuns: 2000 },
+    );
+    expect(fast).toBeGreaterThan(100);
+  });
+
+  it("does not overflow the stack on a document nested deeper than it", () => {
+    const deep = "[".repeat(200_000) + "]".repeat(200_000);
+    const text = `{"a": ${deep}, "a": 1}`;
+    expect(jsonKeyReport(text, JSON.parse(text)).duplicates).toEqual([{ path: [], key: "a" }]);
   });
 });

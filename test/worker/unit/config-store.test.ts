@@ -54,7 +54,8 @@ function countingKv(hang = false): { kv: KVNamespace; reads: string[] } {
   return { kv: wrapped, reads };
 }
 
-const view = (k: KVNamespace, now: number, waitUntil: (p: Promise<unknown>) => void = () => undefined) => store.getConfigView(k, now, 5000, waitUntil);
+// getConfigView returns a fresh memo as it is (no promise): wrapped here so every call can be awaited alike.
+const view = (k: KVNamespace, now: number, waitUntil: (p: Promise<unknown>) => void = () => undefined) => Promise.resolve(store.getConfigView(k, now, 5000, waitUntil));
 
 describe("a cold isolate", () => {
   it("empty KV: no config, no error, nothing killed", async () => {

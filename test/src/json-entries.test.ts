@@ -1,0 +1,69 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { topLevelEntries, type TopLevelEntries } from "../../src/json-entries.js";
+
+/**
+ * topLevelEntries must agree with JSON.parse: for every text it does not give up on, the
+ * text is a JSON object whose entries, parsed piece by piece, are JSON.parse's; and it gives
+ * up on no JSON object text.
+ */
+
+function run(text: string, sliceChars = 7): TopLevelEntries | null {
+  const steps = topLevelEntries(text, sliceChars);
+  for (let s = steps.next(); ; s = steps.next()) if (s.done) return s.value;
+}
+
+// JSON object texts written by hand, with odd spacing, escaped and repeated keys, and
+// every kind of value; and broken copies of them.
+const keyArb = fc.oneof(fc.constantFrom("a", "_comment", "__proto__", "12345678", 'q"uote', "back\\slash", ":", "}", ""), fc.string({ maxLength: 5 }));
+const spaceArb = fc.constantFrom("", " ", "\n", "\t ", "\r\n  ");
+const objectTextArb = fc
+  .array(fc.tuple(keyArb, fc.boolean(), fc.jsonValue({ maxDepth: 3 }), spaceArb, spaceArb), { maxLength: 6 })
+  .map((entries) => {
+    const key = (k: string, escaped: boolean) => (escaped ? `"${[...k].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).join("")}"` : JSON.stringify(k));
+    return `{${entries.map(([k, esc, v, s1, s2]) => `${s1}${key(k, esc)}${s2}:${s1}${JSON.stringify(v, null, s2 === "" ? undefined : 1)}${s2}`).join(",")}}`;
+  });
+const mangledArb = fc.tuple(objectTextArb, fc.nat(), fc.constantFrom("", ",", "}", "]", '"', "\\", "{", "x", " 1", "\u0001")).map(([t, at, s]) => {
+  const i = at % (t.length + 1);
+  return t.slice(0, i) + s + t.slice(i + (s === "" ? 1 : 0));
+});
+
+describe("topLevelEntries", () => {
+  it("gives JSON.parse's entries for every object text, and gives up on every text that is not one", () => {
+    let split = 0;
+    fc.assert(
+      fc.property(fc.oneof(objectTextArb, mangledArb, fc.json()), (text) => {
+        let whole: unknown;
+        let valid = true;
+        try {
+          whole = JSON.parse(text);
+        } catch {
+          valid = false;
+        }
+        const isObject = valid && typeof whole === "object" && whole !== null && !Array.isArray(whole);
+        const r = run(text);
+        if (!isObject) {
+          // It may accept the glue of a broken text only if some piece is then refused by JSON.parse.
+          if (r !== null) expect(() => r.starts.forEach((s, i) => JSON.parse(text.slice(s, r.ends[i])))).toThrow();
+          return;
+        }
+        expect(r).not.toBeNull();
+        split++;
+        const rebuilt: Record<string, unknown> = {};
+        r!.keys.forEach((k, i) => Object.defineProperty(rebuilt, k, { value: JSON.parse(text.slice(r!.starts[i], r!.ends[i])), enumerable: true, writable: true, configurable: true }));
+        expect(rebuilt).toStrictEqual(whole);
+        expect(Object.keys(rebuilt)).toEqual(Object.keys(whole as object));
+      }),
+      { seed: 14, numRuns: 4000 },
+    );
+    expect(split).toBeGreaterThan(1000);
+  });
+
+  it("pauses while it scans", () => {
+    const text = JSON.stringify(Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, { v: "x".repeat(50), n: [i, i] }])));
+    const steps = topLevelEntries(text, 100);
+    let pauses = 0;
+    for (let s = steps.next(); !s.done; s = steps.next()) pauses++;
+    expect(pauses).toBeGreaterThan(20);
+  });
+});
