@@ -29,7 +29,7 @@ function createClient(env: Record<string, unknown>): GrowthBookClient {
   return gb;
 }
 
-// Vary without our token (the same rewrite as ours, DESIGN §5).
+// Vary without our token (the same rewrite as ours, contract §5).
 function varyWithout(value: string): string | null {
   const rest = value
     .split(",")
