@@ -91,6 +91,7 @@ export function enroll(
       }
     }
   }
-  if (live === 0 && skipped === 0) return NONE;
+  // Nothing live (skipped > 0 implies live > 0): the shared empty result, no allocation.
+  if (live === 0) return NONE;
   return { experiments, groups, subjects: subjects ?? new Uint32Array(0), slots, live, skipped };
 }

@@ -32,7 +32,7 @@ const MULTI_LABEL_SUFFIXES = new Set([
  */
 export function registrableDomain(host: string): string | null {
   const h = normaliseHost(host);
-  if (h === "" || h.startsWith("[") || /^[0-9.]+$/.test(h)) return null;
+  if (h.startsWith("[") || /^[0-9.]+$/.test(h)) return null;
   const labels = h.split(".");
   if (labels.length < 2) return null;
   const lastTwo = labels.slice(-2).join(".");
