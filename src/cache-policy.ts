@@ -99,7 +99,7 @@ function splitOutsideQuotes(value: string): string[] {
  */
 export function sharedLifetime(directives: ReadonlyMap<string, string | null>): number | null {
   const value = directives.has("s-maxage") ? directives.get("s-maxage") : directives.get("max-age");
-  if (value === undefined || value === null || !/^\d+$/.test(value)) return null;
+  if (!/^\d+$/.test(value ?? "")) return null;
   const seconds = Math.min(Number(value), MAX_LIFETIME);
   return seconds > 0 ? seconds : null;
 }
@@ -186,9 +186,7 @@ export class HitForPass {
 
   /** True while `key` is marked: skip the lookup. */
   passing(key: string, now: number): boolean {
-    const until = this.until.get(key);
-    if (until === undefined) return false;
-    if (until > now) return true;
+    if ((this.until.get(key) ?? now) > now) return true;
     this.until.delete(key);
     return false;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeBase64url, encodeBase64url } from "../../src/base64url.js";
+import { decodeBase64url, decodeBase64urlInto, encodeBase64url } from "../../src/base64url.js";
 import { seededRandom } from "../helpers/random.js";
 
 describe("base64url", () => {
@@ -35,7 +35,22 @@ describe("base64url", () => {
     ["stray bits after the last byte", "Zh"],
     ["stray bits after two bytes", "Zm9"],
     ["non-ASCII", "Zm9é"],
+    ["the first char past ASCII", "Zm9\u0080"],
+    ["a foreign character first in a two-character tail", "Zm9v!A"],
+    ["a foreign character in a three-character tail", "Zm9v!AA"],
+    ["a foreign character in a full block", "Zm!v"],
+    ["one character", "Z"],
   ])("rejects %s", (_, text) => {
     expect(decodeBase64url(text)).toBeNull();
+  });
+
+  it("decodeBase64urlInto wants exactly floor(length * 3 / 4) bytes", () => {
+    expect(decodeBase64urlInto("Zm9vYg", new Uint8Array(4))).toBe(true);
+    expect(decodeBase64urlInto("Zm9vYg", new Uint8Array(5))).toBe(false);
+    expect(decodeBase64urlInto("Zm9vYg", new Uint8Array(3))).toBe(false);
+    expect(decodeBase64urlInto("Zm9vY", new Uint8Array(3))).toBe(false);
+    const out = new Uint8Array(4);
+    decodeBase64urlInto("Zm9vYg", out);
+    expect(new TextDecoder().decode(out)).toBe("foob");
   });
 });

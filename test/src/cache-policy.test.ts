@@ -133,8 +133,13 @@ describe("parseCacheControl", () => {
     ]);
   });
 
-  it("a lone quote is kept as the value", () => {
-    expect([...parseCacheControl('ext="')]).toEqual([["ext", '"']]);
+  it.each([
+    ['ext="', '"'],
+    ['ext=""', ""],
+    ['ext=x"', 'x"'],
+    ['ext="x', '"x'],
+  ])("only a value quoted at both ends is unquoted: %s", (cc, value) => {
+    expect([...parseCacheControl(cc)]).toEqual([["ext", value]]);
   });
 
   it("an empty value is empty, not absent", () => {
@@ -152,6 +157,8 @@ describe("isCompleteBody: a stored body has the length it declared", () => {
     [null, 1234, true],
     ["0", 0, true],
     ["5", 5, true],
+    ["1234", 1234, true],
+    ["1234", 123, false],
     [" 5 ", 5, true],
     ["5", 4, false],
     ["5", 6, false],
@@ -222,6 +229,7 @@ describe("cache keys", () => {
       variantKey("h", "/p", ["cookie", ENROLLMENTS_TOKEN], "", (name) => (name === "cookie" ? cookie : null));
     expect(key("session=alice")).not.toBe(key("session=bob"));
     expect(key(null)).not.toBe(key(""));
+    expect(key(null)).not.toBe(key("null"));
     expect(key("session=alice")).toBe(key("session=alice"));
   });
 

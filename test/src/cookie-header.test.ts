@@ -35,6 +35,16 @@ describe("scanCookieHeader", () => {
     expect(scanCookieHeader(";; WMF-Uniq=v ;; flag ;")).toEqual({ values: ["v"], rest: "flag" });
   });
 
+  it("nothing but separators left: the header is dropped", () => {
+    expect(scanCookieHeader("WMF-Uniq=abc; ")).toEqual({ values: ["abc"], rest: null });
+    expect(scanCookieHeader(" ;WMF-Uniq=abc;;")).toEqual({ values: ["abc"], rest: null });
+  });
+
+  it.each([["\t"], ["\n"], ["\r"], [" "], [";"]])("trims %j left at either end of what remains", (sep) => {
+    expect(scanCookieHeader(`WMF-Uniq=x;${sep}a=1`)).toEqual({ values: ["x"], rest: "a=1" });
+    expect(scanCookieHeader(`a=1${sep};WMF-Uniq=x`)).toEqual({ values: ["x"], rest: "a=1" });
+  });
+
   it("scales to hundreds of cookies and keeps every other one", () => {
     const others = Array.from({ length: 400 }, (_, i) => `c${i}=${"v".repeat(30)}`);
     const header = [...others.slice(0, 200), "WMF-Uniq=tok", ...others.slice(200)].join("; ");

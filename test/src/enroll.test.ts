@@ -62,6 +62,23 @@ describe("enroll", () => {
     }
   });
 
+  it("a host with nothing live (or not in the config) gets the one shared empty result", () => {
+    const empty = enroll(population[0]!, "fr.wikipedia.org", NOW, config);
+    expect(empty).toEqual({ experiments: [], tables: [], groups: [], subjects: new Uint32Array(0), slots: [], live: 0, skipped: 0, forced: 0 });
+    expect(enroll(population[1]!, "en.wikipedia.org", Date.parse("2030-01-01T00:00:00Z"), config)).toBe(empty);
+  });
+
+  it("a page enrollment computes only the bucket words; the event intake's, the whole subject", () => {
+    const page = enroll(population[0]!, "en.wikipedia.org", NOW, config);
+    const events = enroll(population[0]!, "en.wikipedia.org", NOW, config, true);
+    expect(page.groups).toEqual(events.groups);
+    for (const slot of page.slots) {
+      expect(Array.from(page.subjects.subarray(slot * 4, slot * 4 + 2))).toEqual(Array.from(events.subjects.subarray(slot * 4, slot * 4 + 2)));
+      expect(Array.from(page.subjects.subarray(slot * 4 + 2, slot * 4 + 4))).toEqual([0, 0]);
+      expect(Array.from(events.subjects.subarray(slot * 4 + 2, slot * 4 + 4))).not.toEqual([0, 0]);
+    }
+  });
+
   it("reports live and skipped counts, and caps the experiments evaluated", () => {
     const many: Record<string, unknown> = {};
     for (let i = 0; i < MAX_LIVE_EXPERIMENTS + 5; i++) {

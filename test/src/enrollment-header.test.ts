@@ -112,11 +112,15 @@ describe("X-Experiment-Enrollments codecs", () => {
       ["experiment1=a;experiment2=b;", [{ experiment: "experiment1", group: "a" }, { experiment: "experiment2", group: "b" }]],
       ["experiment1=a/AAAAAAAAAAAAAAAAAAAAAA;", [{ experiment: "experiment1", group: "a", subject: "AAAAAAAAAAAAAAAAAAAAAA" }]],
     ])("accepts %j", (value, expected) => {
-      expect(decodeEnrollmentHeader(value)).toEqual(expected);
+      // Strict: a page pair has no `subject` key at all, not an undefined one.
+      expect(decodeEnrollmentHeader(value)).toStrictEqual(expected);
     });
 
     it.each([
       ["missing final ;", "experiment1=a"],
+      ["missing final ; after a longer group", "experiment1=ab"],
+      ["a subject one character too long", "experiment1=a/AAAAAAAAAAAAAAAAAAAAAAA;"],
+      ["a subject one character too short", "experiment1=a/AAAAAAAAAAAAAAAAAAAAA;"],
       ["space", "experiment1=a; experiment2=b;"],
       ["short experiment name", "exp=a;"],
       ["empty group", "experiment1=;"],

@@ -25,6 +25,37 @@ describe("scanJsonKeys", () => {
     expect(r.duplicates).toEqual([{ path: [], key: 'a"b' }]);
   });
 
+  it("string values, in objects and arrays, are never keys", () => {
+    const text = '{"a": "b", "c": ["d", "e"], "f": {"g": "h"}, "i": "a"}';
+    expect(scanJsonKeys(text)).toEqual({ topLevelOrder: ["a", "c", "f", "i"], duplicates: [] });
+  });
+
+  it("finds keys whatever the white space before the colon", () => {
+    const text = '{"a" : 1, "b"\n:\t2, "c"\r\n:3, "a"\t: 4}';
+    expect(scanJsonKeys(text)).toEqual({ topLevelOrder: ["a", "b", "c", "a"], duplicates: [{ path: [], key: "a" }] });
+  });
+
+  it("counts array positions for the path", () => {
+    const text = '{"list": [1, {"k": 1}, [0, {"k": 2, "k": 3}], {"j": 1, "j": 2}]}';
+    expect(scanJsonKeys(text).duplicates).toEqual([
+      { path: ["list", 2, 1], key: "k" },
+      { path: ["list", 3], key: "j" },
+    ]);
+  });
+
+  it("objects with many keys (past the small-array limit) still report every duplicate once", () => {
+    const names = Array.from({ length: 20 }, (_, i) => `key${i}`);
+    const text = `{${[...names, "key0", "key19", "key5"].map((k, i) => `"${k}": ${i}`).join(", ")}}`;
+    expect(scanJsonKeys(text)).toEqual({
+      topLevelOrder: [...names, "key0", "key19", "key5"],
+      duplicates: [
+        { path: [], key: "key0" },
+        { path: [], key: "key19" },
+        { path: [], key: "key5" },
+      ],
+    });
+  });
+
   it("has no keys for a non-object document", () => {
     expect(scanJsonKeys("[1, 2]").topLevelOrder).toEqual([]);
     expect(scanJsonKeys('"x"').topLevelOrder).toEqual([]);

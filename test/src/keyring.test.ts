@@ -25,6 +25,16 @@ describe("parseKeyRing", () => {
     expect(r.ring.lookup(2)).toBeUndefined();
   });
 
+  it("a ring without the development key says so", () => {
+    const r = parseKeyRing("3:bm90LXRoZS1kZXYta2V5LWZvci10ZXN0cy1vbmx5ISE");
+    expect(r.ok && r.ring.usesDevelopmentKey).toBe(false);
+    expect(r.ok && r.ring.tags).toEqual([3]);
+  });
+
+  it("errors name the entry by its position, counting from 1", () => {
+    expect(parseKeyRing(`${DEV_KEYS},5`)).toEqual({ ok: false, error: "key ring entry 2: expected <tag>:<key>" });
+  });
+
   it("splits each key into independent MAC and subject halves", () => {
     const r = parseKeyRing(DEV_KEYS);
     if (!r.ok) throw new Error(r.error);

@@ -9,6 +9,7 @@ describe("Server-Timing", () => {
   it("appends to whatever the origin sent", () => {
     expect(appendServerTiming(null, "E")).toBe("E");
     expect(appendServerTiming("", "E")).toBe("E");
+    expect(appendServerTiming("  ", "E")).toBe("E");
     expect(appendServerTiming("cache;desc=hit, db;dur=53", "E")).toBe("cache;desc=hit, db;dur=53, E");
   });
 });

@@ -20,7 +20,9 @@ describe("SipHash-2-4-128", () => {
     expect(hex(bytes)).toBe(reference.vectors[15]);
   });
 
-  it("rejects a short key", () => {
-    expect(() => sipKey(new Uint8Array(15))).toThrow(RangeError);
+  it("rejects a short key, counting from the offset", () => {
+    expect(() => sipKey(new Uint8Array(15))).toThrow(new RangeError("SipHash key needs 16 bytes"));
+    expect(() => sipKey(new Uint8Array(32), 17)).toThrow(new RangeError("SipHash key needs 16 bytes"));
+    expect(Array.from(sipKey(Uint8Array.from({ length: 32 }, (_, i) => i), 16))).toEqual([0x13121110, 0x17161514, 0x1b1a1918, 0x1f1e1d1c]);
   });
 });
