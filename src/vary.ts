@@ -22,12 +22,26 @@ export interface Vary {
 /** Our token, as `keyed` lists it. */
 export const ENROLLMENTS_TOKEN = "x-experiment-enrollments";
 
-const NONE: Vary = { value: null, variesOnEnrollments: false, keyed: [] };
+const NONE: Vary = Object.freeze({ value: null, variesOnEnrollments: false, keyed: Object.freeze([]) });
+
+// Fast path: an origin sends the same Vary on page after page, so the last value's parse is
+// kept and handed out again (results are frozen, so sharing one is safe).
+let lastValue: string | null = null;
+let lastVary: Vary = NONE;
 
 /** Parses a Vary value (several Vary headers arrive comma-joined); null = no header. */
 export function parseVary(value: string | null): Vary {
   if (value === null) return NONE;
-  // Fast path: one name (most often `Accept-Encoding`) needs no split, set or sort.
+  if (value === lastValue) return lastVary;
+  const vary = parse(value);
+  Object.freeze(vary.keyed);
+  lastValue = value;
+  lastVary = Object.freeze(vary);
+  return lastVary;
+}
+
+function parse(value: string): Vary {
+  // One name (most often `Accept-Encoding`) needs no split, set or sort.
   if (!value.includes(",")) return single(value);
   const rest: string[] = [];
   const keyed = new Set<string>();

@@ -100,26 +100,48 @@ export async function handleRequest(request: Request, env: Env, deps: RequestDep
 
 // What the rules and the bot check read (contract §8, §9); called only when they need it.
 // `headers` are the origin's copy, so the Cookie header no longer holds our cookie.
-// Fast path: a first visit's bot check reads only the User-Agent and cf; the fields only
-// rules read are getters, so it skips their header reads (~0.3 µs each in workerd).
 function requestFacts(request: Request, headers: Headers, url: URL, settings: Settings): RequestFacts {
-  const cf = request.cf as { country?: unknown; botManagement?: { verifiedBot?: unknown } } | undefined;
-  return {
-    get path() {
-      return url.pathname;
-    },
-    userAgent: request.headers.get("user-agent"),
-    get acceptLanguage() {
-      return request.headers.get("accept-language");
-    },
-    get country() {
-      return settings.countryHeader !== null ? request.headers.get(settings.countryHeader) : typeof cf?.country === "string" ? cf.country : null;
-    },
-    get cookieHeader() {
-      return headers.get("cookie");
-    },
-    verifiedBot: cf?.botManagement?.verifiedBot === true,
-  };
+  return new LazyFacts(request, headers, url, settings);
+}
+
+// Fast path: a first visit's bot check reads only the User-Agent and cf, so the fields only
+// rules read are getters; on a class, so they live on its prototype (an object literal with
+// getters costs V8 a runtime call per getter on every request, ~3 × this class's allocation).
+class LazyFacts implements RequestFacts {
+  readonly userAgent: string | null;
+  readonly verifiedBot: boolean;
+  readonly #request: Request;
+  readonly #headers: Headers;
+  readonly #url: URL;
+  readonly #countryHeader: string | null;
+  readonly #cf: { country?: unknown; botManagement?: { verifiedBot?: unknown } } | undefined;
+
+  constructor(request: Request, headers: Headers, url: URL, settings: Settings) {
+    this.#request = request;
+    this.#headers = headers;
+    this.#url = url;
+    this.#countryHeader = settings.countryHeader;
+    this.#cf = request.cf as { country?: unknown; botManagement?: { verifiedBot?: unknown } } | undefined;
+    this.userAgent = request.headers.get("user-agent");
+    this.verifiedBot = this.#cf?.botManagement?.verifiedBot === true;
+  }
+
+  get path(): string {
+    return this.#url.pathname;
+  }
+
+  get acceptLanguage(): string | null {
+    return this.#request.headers.get("accept-language");
+  }
+
+  get country(): string | null {
+    if (this.#countryHeader !== null) return this.#request.headers.get(this.#countryHeader);
+    return typeof this.#cf?.country === "string" ? this.#cf.country : null;
+  }
+
+  get cookieHeader(): string | null {
+    return this.#headers.get("cookie");
+  }
 }
 
 // Spellings CGI/PHP stacks fold into the same variable as X-Experiment-Enrollments

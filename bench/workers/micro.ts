@@ -13,6 +13,21 @@ import { BENCH_HOST, cookieHeader, mintDevToken } from "../lib/fixtures.js";
  */
 
 const SET_COOKIE = "WMF-Uniq=AQAAUq3Bw1tS7mJ0yP9fLm2Wq8eZbXkR4aVn6cTgHs0dIu5o; Domain=wikipedia.org; Path=/; HttpOnly; Secure; SameSite=None; Expires=Tue, 01 Dec 2027 00:00:00 GMT";
+class LazyFacts {
+  readonly userAgent: string | null;
+  readonly verifiedBot: boolean;
+  constructor(private readonly r: Request) {
+    const cf = (r as Request & { cf?: { botManagement?: { verifiedBot?: unknown } } }).cf;
+    this.userAgent = r.headers.get("user-agent");
+    this.verifiedBot = cf?.botManagement?.verifiedBot === true;
+  }
+  get path(): string {
+    return this.r.url;
+  }
+  get acceptLanguage(): string | null {
+    return this.r.headers.get("accept-language");
+  }
+}
 declare const caches: { readonly default: unknown };
 
 let cases: CoreCase[] | null = null;
@@ -68,6 +83,27 @@ function platformCases(): CoreCase[] {
     }),
     platform("caches.default (getter)", () => caches.default),
     platform("incoming request.cf", () => (incoming as Request & { cf?: unknown }).cf),
+    platform("request facts as an object literal with 4 getters (cf + user-agent read)", () => {
+      const r = incoming as Request & { cf?: { botManagement?: { verifiedBot?: unknown } } };
+      const cf = r.cf;
+      return {
+        get path() {
+          return r.url;
+        },
+        userAgent: r.headers.get("user-agent"),
+        get acceptLanguage() {
+          return r.headers.get("accept-language");
+        },
+        get country() {
+          return r.headers.get("x-country");
+        },
+        get cookieHeader() {
+          return r.headers.get("cookie");
+        },
+        verifiedBot: cf?.botManagement?.verifiedBot === true,
+      };
+    }),
+    platform("request facts as a class instance with prototype getters (cf + user-agent read)", () => new LazyFacts(incoming as Request)),
     platform("incoming request.headers.get × 3 (user-agent, accept-language, cookie)", () => {
       const h = incoming!.headers;
       return (h.get("user-agent")?.length ?? 0) + (h.get("accept-language")?.length ?? 0) + (h.get("cookie")?.length ?? 0);

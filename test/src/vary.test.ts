@@ -49,3 +49,25 @@ describe("parseVary: what the split cache keys on", () => {
     expect(parseVary("X-Experiment-Enrollments, *")).toEqual({ value: "*", variesOnEnrollments: true, keyed: null });
   });
 });
+
+describe("parseVary: the remembered last value", () => {
+  it("gives the right answer however values repeat and alternate (equal lengths included), and cannot be changed by a reader", () => {
+    const cases: [string, string | null, boolean, string[] | null][] = [
+      ["X-Experiment-Enrollments, Accept-Encoding", "Accept-Encoding", true, [ENROLLMENTS_TOKEN]],
+      ["Accept-Encoding, Cookie", "Accept-Encoding, Cookie", false, ["cookie"]],
+      ["X-Experiment-Enrollments", null, true, [ENROLLMENTS_TOKEN]],
+      ["Cookie, *", "Cookie, *", false, null],
+      ["Cookie", "Cookie", false, ["cookie"]],
+      ["Origin", "Origin", false, ["origin"]],
+    ];
+    for (const order of [[0, 0, 1, 1, 0, 2, 2, 3, 0], [3, 2, 1, 0, 0, 3], [4, 5, 4, 5, 5]]) {
+      for (const i of order) {
+        const [input, value, varies, keyed] = cases[i]!;
+        const vary = parseVary(input);
+        expect(vary).toEqual({ value, variesOnEnrollments: varies, keyed });
+        expect(Object.isFrozen(vary)).toBe(true);
+        if (vary.keyed !== null) expect(Object.isFrozen(vary.keyed)).toBe(true);
+      }
+    }
+  });
+});
