@@ -3,6 +3,7 @@ import * as v from "valibot";
 import { describe, expect, it } from "vitest";
 import { ExperimentSchema, quickExperiment, ReferenceExperimentSchema } from "../../src/config-schema.js";
 import { validConfigArb } from "../helpers/config-arbitrary.js";
+import { propertyRuns } from "../helpers/property-runs.js";
 
 /**
  * quickExperiment is a fast path beside ExperimentSchema, never a second definition of
@@ -71,7 +72,7 @@ describe("quickExperiment (the fast path beside ExperimentSchema)", () => {
       { seed: SEED, numRuns: 400 },
     );
     // Most generated experiments are the usual shape: the fast path is really exercised.
-    expect(taken).toBeGreaterThan(200);
+    expect(taken).toBeGreaterThan(propertyRuns(400) / 2);
   });
 
   it("returns the schema's output when _comment sits anywhere upstream allows it, in any key order", () => {

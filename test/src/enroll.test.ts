@@ -34,7 +34,8 @@ const groupsOf = (id: Identity, host: string, config: CompiledConfig, now = NOW)
 const CHI2_001 = { 1: 10.83, 2: 13.82, 99: 148.23 } as const;
 const chi2 = (observed: number[], expected: number[]) => observed.reduce((s, o, i) => s + (o - expected[i]!) ** 2 / expected[i]!, 0);
 
-const N = 100_000;
+// Under `npm run mutate` (instrumented, once per mutant) a fifth of the sample: still enough for every test below.
+const N = process.env["FAST_CHECK_MAX_RUNS"] ? 20_000 : 100_000;
 const population = identities(N, 20250615);
 const config = compile(sampleConfig());
 
@@ -174,6 +175,6 @@ describe(`statistics over ${N.toLocaleString("en")} random IDs`, () => {
       if (now !== g) moved.push(`${g} -> ${now}`);
     }
     expect(moved).toEqual([]);
-    expect(kept).toBeGreaterThan(1500);
+    expect(kept).toBeGreaterThan(N * 0.015); // 2 % of the sample expected
   });
 });
