@@ -207,7 +207,7 @@ async function main(): Promise<void> {
     if (only.has("change")) {
       log("config change (workerd) …");
       change = await runConfigChange(changePort, visitorHeaders("ours-returning", token), CHANGE_REFRESH_MS, quick);
-      for (const c of change) log(`  ${c.experiments} × ${c.hosts}: steady ${c.steadyMs.toFixed(2)} ms, worst ${c.worstMs.toFixed(2)} ms, adopted ${c.adopted ? `after ${c.adoptionMs.toFixed(0)} ms` : "never"}`);
+      for (const c of change) log(`  ${c.experiments} × ${c.hosts}: steady ${c.steadyMs.toFixed(2)} ms, worst ${c.worstMs.toFixed(2)} ms (steady worst ${c.steadyWorstMs.toFixed(2)} ms), adopted ${c.adopted ? `after ${c.adoptionMs.toFixed(0)} ms` : "never"}`);
     }
   }
 
@@ -335,9 +335,11 @@ function computeTargets(r: {
   const change = r.change.find((c) => c.experiments === 1000 && c.hosts === 20);
   t.push({
     id: "config-change",
-    what: "slowest request while a 1,000 × 20 config is adopted, over the steady one (workerd)",
+    what: "slowest request while a 1,000 × 20 config is adopted, over the slowest of as many steady requests (workerd)",
     target: "≤ 20 ms",
-    value: change ? `+${change.extraMs.toFixed(1)} ms (slowest ${change.worstMs.toFixed(1)} ms, steady ${change.steadyMs.toFixed(2)} ms)` : "not measured",
+    value: change
+      ? `+${change.extraMs.toFixed(1)} ms (slowest ${change.worstMs.toFixed(1)} ms; steady: slowest ${change.steadyWorstMs.toFixed(1)} ms, median ${change.steadyMs.toFixed(2)} ms; over the median +${change.extraOverMedianMs.toFixed(1)} ms)`
+      : "not measured",
     pass: change ? change.extraMs <= 20 : null,
   });
   for (const [n, limit] of [

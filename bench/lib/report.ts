@@ -209,11 +209,13 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.configChange.length > 0) {
     out.push("## Config change on the request path (workerd, sequential requests)");
     out.push("");
-    out.push("| new config | steady request | slowest request after the change | extra | change → first response using it | requests until then |");
-    out.push("|---|---|---|---|---|---|");
+    out.push("Extra = the change window's slowest request − the slowest of a steady window of as many requests right after it (medians over trials); the last column but two is the slowest over the median request, which also holds this machine's own tail.");
+    out.push("");
+    out.push("| new config | steady request (median) | slowest steady request (equal window) | slowest request after the change | extra | slowest − median | change → first response using it | requests until then |");
+    out.push("|---|---|---|---|---|---|---|---|");
     for (const c of r.configChange) {
       out.push(
-        `| ${c.experiments} × ${c.hosts} | ${f2(c.steadyMs)} ms | ${f2(c.worstMs)} ms | ${f2(c.extraMs)} ms | ` +
+        `| ${c.experiments} × ${c.hosts} | ${f2(c.steadyMs)} ms | ${f2(c.steadyWorstMs)} ms | ${f2(c.worstMs)} ms | ${f2(c.extraMs)} ms | ${f2(c.extraOverMedianMs)} ms | ` +
           `${c.adopted ? `${f0(c.adoptionMs)} ms` : "not adopted"} | ${c.adopted ? c.requestsUntilAdoption : "–"} |`,
       );
     }
