@@ -4,8 +4,9 @@
  * puts the variant under wrk load, records a V8 CPU profile of its isolate over the
  * Chrome DevTools protocol, writes bench/results/tmp/<variant>.cpuprofile (open it in
  * Chrome DevTools) and prints where the time goes, also as µs per request.
- * `--target=path/to/worker.js` profiles another build of the worker (a candidate change)
- * in place of dist/worker.js. `--json=file` also writes the rows as JSON (bench/run.ts
+ * By default it profiles an unminified build of the same sources (dist/worker.js is
+ * minified, and its function names would not say where the time goes);
+ * `--target=path/to/worker.js` profiles another build of the worker (a candidate change). `--json=file` also writes the rows as JSON (bench/run.ts
  * profiles each variant that missed its target this way, for the report).
  */
 import { spawnSync } from "node:child_process";
@@ -125,6 +126,14 @@ function summarise(profile: Profile, requests: number, limit = 45): { text: stri
   return { text, rows: rows.map(([k, v]) => ({ fn: k.replace(/\s+/g, " "), selfUs: perReq(self.get(k) ?? 0), totalUs: perReq(v) })), wallUs: usPerReq };
 }
 
+// The worker as `npm run build` makes it, without --minify: the same code, named.
+function readableBuild(): string {
+  const out = join(RUN_TMP, "readable");
+  const r = spawnSync("npx", ["wrangler", "deploy", "--dry-run", "--minify=false", "--outdir", out], { cwd: ROOT, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`unminified build failed: ${r.stdout}${r.stderr}`);
+  return join(out, "index.js");
+}
+
 async function main(): Promise<void> {
   mkdirSync(RUN_TMP, { recursive: true });
   const origin = await startOrigin();
@@ -135,7 +144,7 @@ async function main(): Promise<void> {
   const variant = setup.variants.find((v) => v.id === variantId);
   if (!variant) throw new Error(`no variant ${variantId}; one of: ${setup.variants.map((v) => v.id).join(", ")}`);
   const found = setup.services.find((s) => s.port === variant.port)!;
-  const target = flag("target");
+  const target = flag("target") ?? readableBuild();
   const service = target ? { ...found, modules: found.modules.map((m) => (m.name === "target-worker.js" ? { ...m, path: resolve(target) } : m)) } : found;
   const capnp = join(RUN_TMP, "profile.capnp");
   writeCapnpConfig(capnp, RUN_TMP, [service], cache.address);
