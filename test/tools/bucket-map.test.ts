@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config-parse.js";
 import { buildBucketMap, diffBucketMaps, formatDiff, type Band, type BucketMap, type ExperimentMap } from "../../tools/bucket-map.js";
 import { summariseConfig } from "../../tools/config-summary.js";
+import { sampleConfig } from "../fixtures/config.js";
 import { rulesConfig } from "../fixtures/rules-config.js";
 import { AT_MS } from "./cli-test-kit.js";
-import { operatorToolConfig as sampleConfig } from "./cli-test-kit.js";
 
 const EN = "en.wikipedia.org";
 const DE = "de.wikipedia.org";
@@ -46,8 +46,8 @@ describe("buildBucketMap", () => {
     ]);
     expect(ten).toMatchObject({ rule: null, sampleBuckets: 10000, samplePercent: "10%" });
     expect(ten.segments[2]).toMatchObject({ buckets: 90000, percent: "90%" });
-    // A one-bucket group between two gaps.
-    expect(cut(exp(map, EN, "shared-b-experiment").bands[0]!)).toEqual([
+    // A one-bucket group, the rest a gap.
+    expect(cut(exp(mapOf(one({ only: [0, 0] })), EN, "ramp-experiment").bands[0]!)).toEqual([
       ["only", 0, 0],
       [null, 1, 99999],
     ]);
@@ -72,10 +72,10 @@ describe("buildBucketMap", () => {
 
   it("shows live and not-yet experiments, names the ended ones", () => {
     const en = map.hosts.find((h) => h.host === EN)!;
-    expect(en.experiments.map((e) => [e.name, e.status])).toContainEqual(["future-experiment", "not-yet"]);
-    expect(en.experiments.map((e) => e.name)).not.toContain("ended-experiment");
-    expect(en.ended).toEqual(["ended-experiment"]);
-    expect(en).toMatchObject({ live: 4, scheduled: 1 });
+    expect(en.experiments.map((e) => [e.name, e.status])).toContainEqual(["not-started-yet", "not-yet"]);
+    expect(en.experiments.map((e) => e.name)).not.toContain("already-ended-test");
+    expect(en.ended).toEqual(["already-ended-test"]);
+    expect(en).toMatchObject({ live: 6, scheduled: 1 });
   });
 
   it("marks shared buckets and unique_domain by bucket space", () => {
@@ -85,9 +85,12 @@ describe("buildBucketMap", () => {
     expect(b.bucketSpace).toBe(a.bucketSpace);
     expect(a.sameBucketsAs).toEqual(["shared-b-experiment"]);
     expect(a).toMatchObject({ sharedSelector: true, selector: "shared-selector-1" });
-    const de = exp(map, DE, "fifty-fifty-test");
+    // unique_domain: each host its own bucket space; without it, one space across hosts.
+    const de = exp(map, DE, "per-domain-test");
     expect(de.uniqueDomain).toBe(true);
-    expect(de.bucketSpace).toBe(`fifty-fifty-test @ ${DE}`);
+    expect(de.bucketSpace).toBe(`per-domain-test @ ${DE}`);
+    expect(exp(map, EN, "per-domain-test").bucketSpace).toBe(`per-domain-test @ ${EN}`);
+    expect(exp(map, DE, "fifty-fifty-test")).toMatchObject({ uniqueDomain: false, bucketSpace: "fifty-fifty-test" });
     expect(exp(map, EN, "fifty-fifty-test").bucketSpace).toBe("fifty-fifty-test");
   });
 
