@@ -6,9 +6,9 @@ import { buildBucketMap, diffBucketMaps } from "../../tools/bucket-map.js";
 import { MAP_PAGE_CSP, renderBucketDiffHtml, renderBucketMapHtml, renderIssuesHtml } from "../../tools/bucket-map-html.js";
 import { bufferIo, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from "../../tools/cli-io.js";
 import { main } from "../../tools/config-check.js";
+import { sampleConfig } from "../fixtures/config.js";
 import { rulesConfig, rulesExperiments } from "../fixtures/rules-config.js";
 import { AT, AT_MS, tempFiles } from "./cli-test-kit.js";
-import { operatorToolConfig as sampleConfig } from "./cli-test-kit.js";
 
 const EVIL = `"><script>alert(1)</script><img src=x onerror=alert(2)>`;
 
@@ -35,8 +35,11 @@ describe("renderBucketMapHtml", () => {
     expect(page).toContain('data-kind="unenrolled" data-first="10000" data-last="99999" data-buckets="90000" style="left:10%;width:90%"');
     // Shared buckets are framed together; unique_domain and ended experiments are marked.
     expect(page).toMatch(/<div class="shared-buckets" data-bucket-space="shared-selector-1">[\s\S]*data-experiment="shared-a-experiment"[\s\S]*data-experiment="shared-b-experiment"/);
-    expect(page).toContain('<span class="badge unique"');
-    expect(page).toContain("Ended (not drawn): ended-experiment");
+    // (The legend shows the unique_domain badge too: look in the experiment's own head.)
+    const head = (name: string) => page.match(new RegExp(`data-experiment="${name}"[^>]*>\\s*<div class="exp-head">(.*?)</div>`))![1];
+    expect(head("per-domain-test")).toContain('<span class="badge unique"');
+    expect(head("fifty-fifty-test")).not.toContain('<span class="badge unique"');
+    expect(page).toContain("Ended (not drawn): already-ended-test");
   });
 
   it("escapes rules, warnings and the source, which come from the operator's input", () => {
