@@ -9,8 +9,8 @@ import { bufferIo, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from "../../tools/cli-io.
 import { assignedIn, keyRingTextFromFile } from "../../tools/key-ring-source.js";
 import { main } from "../../tools/preview-link.js";
 import { checkPairs, formatTtl, groupsOf, linkBase, linkPath, makePreviewLink, parsePairs, parseTtl } from "../../tools/preview-mint.js";
+import { sampleConfig } from "../fixtures/config.js";
 import { AT_MS, REPO_ROOT, runTool, serve, tempFiles } from "./cli-test-kit.js";
-import { operatorToolConfig as sampleConfig } from "./cli-test-kit.js";
 
 const PREVIEW_KEYS = `0:${DEVELOPMENT_PREVIEW_KEY}`;
 const UNIQ_KEYS = `0:${DEVELOPMENT_KEY}`;
@@ -27,7 +27,10 @@ function ring(text: string): KeyRing {
 }
 const PREVIEW = ring(PREVIEW_KEYS);
 
-/** The tools' fixture plus an experiment with an allocation that names a group of its own. */
+/**
+ * The suites' sample config plus an experiment with an allocation that names a group of its
+ * own, its groups written out of bucket order.
+ */
 function configDoc(): Record<string, unknown> {
   return {
     ...sampleConfig(),
@@ -36,7 +39,7 @@ function configDoc(): Record<string, unknown> {
       end: "2025-07-01T00:00:00Z",
       domains: {
         [EN]: {
-          groups: { control: [0, 4999], treatment: [5000, 9999] },
+          groups: { treatment: [5000, 9999], control: [0, 4999] },
           allocations: [{ rule: 'platform == "mobile"', groups: { control: [0, 49999], "mobile-only": [50000, 99999] } }],
         },
       },
@@ -96,6 +99,7 @@ describe("pairs, checked against the config", () => {
 
   it("accepts an experiment on the host with one of its groups, an allocation's included", () => {
     const exp = CONFIG.hosts.get(EN)!.experiments.find((e) => e.name === "mobile-allocation-test")!;
+    // Its own groups in bucket order (not as written), then the allocation's new one.
     expect(groupsOf(exp)).toEqual(["control", "treatment", "mobile-only"]);
     const pairs = [
       { experiment: "fifty-fifty-test", group: "treatment" },
@@ -126,12 +130,12 @@ describe("pairs, checked against the config", () => {
 
   it("warns about a pair the worker will not force while the link lives (ended, or starting after it expires)", () => {
     const check = (experiment: string, group: string, ttl = DAY) => checkPairs(CONFIG, EN, [{ experiment, group }], AT_MS, AT_MS + ttl);
-    expect(check("ended-experiment", "x").warnings[0]?.message).toBe("ended-experiment ended 2025-06-01T00:00:00Z: the link will not force it");
-    expect(check("future-experiment", "x").warnings[0]?.message).toMatch(/starts 2025-07-01T00:00:00Z, after the link expires/);
-    expect(check("future-experiment", "x", 7 * DAY).warnings[0]?.message).toMatch(/starts 2025-07-01T00:00:00Z, after/);
-    const soon = checkPairs(CONFIG, EN, [{ experiment: "future-experiment", group: "x" }], Date.parse("2025-06-30T12:00:00Z"), Date.parse("2025-07-01T12:00:00Z"));
+    expect(check("already-ended-test", "control").warnings[0]?.message).toBe("already-ended-test ended 2025-06-01T00:00:00Z: the link will not force it");
+    expect(check("not-started-yet", "control").warnings[0]?.message).toMatch(/starts 2025-07-01T00:00:00Z, after the link expires/);
+    expect(check("not-started-yet", "control", 7 * DAY).warnings[0]?.message).toMatch(/starts 2025-07-01T00:00:00Z, after/);
+    const soon = checkPairs(CONFIG, EN, [{ experiment: "not-started-yet", group: "control" }], Date.parse("2025-06-30T12:00:00Z"), Date.parse("2025-07-01T12:00:00Z"));
     expect(soon.warnings[0]?.message).toMatch(/not live yet \(starts 2025-07-01T00:00:00Z\): the link forces it from then on/);
-    expect(check("ended-experiment", "x").problems).toEqual([]);
+    expect(check("already-ended-test", "control").problems).toEqual([]);
   });
 });
 
@@ -303,10 +307,10 @@ describe("npm run preview-link", () => {
   });
 
   it("an experiment that will not be live is a warning, not a refusal", async () => {
-    const r = await run(["--host", EN, "--pair", "ended-experiment=x", "--config", files.path("config.json"), "--json"], { PREVIEW_KEYS });
+    const r = await run(["--host", EN, "--pair", "already-ended-test=control", "--config", files.path("config.json"), "--json"], { PREVIEW_KEYS });
     expect(r.code).toBe(EXIT_OK);
-    expect(r.err).toContain("preview-link: warning: --pair ended-experiment=x: ended-experiment ended 2025-06-01T00:00:00Z");
-    expect((JSON.parse(r.out) as { warnings: string[] }).warnings).toEqual(["ended-experiment=x: ended-experiment ended 2025-06-01T00:00:00Z: the link will not force it"]);
+    expect(r.err).toContain("preview-link: warning: --pair already-ended-test=control: already-ended-test ended 2025-06-01T00:00:00Z");
+    expect((JSON.parse(r.out) as { warnings: string[] }).warnings).toEqual(["already-ended-test=control: already-ended-test ended 2025-06-01T00:00:00Z: the link will not force it"]);
   });
 
   it("usage errors exit 2 with one line and a hint; --help exits 0", async () => {
