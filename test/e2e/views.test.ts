@@ -11,9 +11,9 @@ import { buildBucketMap } from "../../tools/bucket-map.js";
 import { renderBucketMapHtml } from "../../tools/bucket-map-html.js";
 import { bufferIo, EXIT_OK } from "../../tools/cli-io.js";
 import { main as configCheck } from "../../tools/config-check.js";
+import { sampleConfig } from "../fixtures/config.js";
 import { rulesConfig } from "../fixtures/rules-config.js";
 import { AT, AT_MS } from "../tools/cli-test-kit.js";
-import { operatorToolConfig as sampleConfig } from "../tools/cli-test-kit.js";
 
 /**
  * The views for people, in headless Chromium: the bucket map from `config:check --html`
@@ -76,7 +76,9 @@ suite(haveChromium || mustRun ? "views in a browser" : `views in a browser (${sk
     it("draws every live and scheduled experiment per host, aligned on one axis, self-contained", async () => {
       const config = join(dir, "config.json");
       const out = join(dir, "map.html");
-      writeFileSync(config, JSON.stringify(sampleConfig()));
+      // The sample config and a one-bucket group.
+      const oneBucket = { start: "2025-06-01T00:00:00Z", end: "2025-07-01T00:00:00Z", domains: { "en.wikipedia.org": { groups: { only: [0, 0] } } } };
+      writeFileSync(config, JSON.stringify({ ...sampleConfig(), "one-bucket-test": oneBucket }));
       expect(await configCheck([config, "--at", AT, "--html", out], bufferIo())).toBe(EXIT_OK);
       const { page, errors, requests, close } = await open();
       try {
@@ -98,12 +100,13 @@ suite(haveChromium || mustRun ? "views in a browser" : `views in a browser (${sk
         const tracks = await Promise.all(["shared-a-experiment", "shared-b-experiment", "fifty-fifty-test"].map((n) => page.locator(`[data-host="en.wikipedia.org"] [data-experiment="${n}"] .track`).first().boundingBox()));
         expect(new Set(tracks.map((t) => `${t!.x},${t!.width}`)).size).toBe(1);
         // A one-bucket group is still drawn, on top of the unenrolled space around it.
-        const only = page.locator('[data-experiment="shared-b-experiment"] .seg[data-group="only"]');
+        const only = page.locator('[data-experiment="one-bucket-test"] .seg[data-group="only"]');
+        await only.scrollIntoViewIfNeeded(); // below the fold: elementFromPoint sees the viewport only
         const box = (await only.boundingBox())!;
         expect(box.width).toBeGreaterThanOrEqual(2);
         expect(await page.evaluate<string | null>(`document.elementFromPoint(${box.x + box.width / 2}, ${box.y + box.height / 2})?.getAttribute("data-group") ?? null`)).toBe("only");
-        await expect.poll(() => page.locator('[data-host="de.wikipedia.org"] [data-experiment="fifty-fifty-test"] .badge.unique').isVisible()).toBe(true);
-        expect(await page.locator('[data-experiment="future-experiment"]').first().getAttribute("data-status")).toBe("not-yet");
+        await expect.poll(() => page.locator('[data-host="de.wikipedia.org"] [data-experiment="per-domain-test"] .badge.unique').isVisible()).toBe(true);
+        expect(await page.locator('[data-experiment="not-started-yet"]').first().getAttribute("data-status")).toBe("not-yet");
         await shot(page, "config-check-map");
         expect(errors).toEqual([]);
         expect(requests).toEqual([pathToFileURL(out).href]);
@@ -116,7 +119,7 @@ suite(haveChromium || mustRun ? "views in a browser" : `views in a browser (${sk
       const before = sampleConfig() as Record<string, { domains: Record<string, { groups: Record<string, number[]> }> }>;
       const after = structuredClone(before);
       after["ten-percent-sample"]!.domains["en.wikipedia.org"]!.groups = { control: [0, 9999], treatment: [10000, 19999] };
-      after["fifty-fifty-test"]!.domains["de.wikipedia.org"]!.groups = { control: [0, 2499], treatment: [5000, 7499] };
+      after["fifty-fifty-test"]!.domains["de.wikipedia.org"]!.groups = { control: [0, 24999], treatment: [50000, 74999] };
       writeFileSync(join(dir, "old.json"), JSON.stringify(before));
       writeFileSync(join(dir, "new.json"), JSON.stringify(after));
       const out = join(dir, "diff.html");
