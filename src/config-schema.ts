@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { BUCKETS, COMMENT_KEY, EXPERIMENT_NAME, GROUP_NAME, HOST_NAME } from "./contract.js";
+import { BUCKETS, COMMENT_KEY, EXPERIMENT_NAME, GROUP_NAME, HOST_NAME, TARGETING_LIMITS, CONSTANT_NAME } from "./contract.js";
 
 /**
  * The Test Kitchen `authority=varnish` experiment config (contract §1) as valibot schemas:
@@ -83,18 +83,7 @@ function recordOf<TValue extends v.GenericSchema>(
   );
 }
 
-/** Bounds of the targeting keys (contract §8) against hostile configs. */
-export const TARGETING_LIMITS = {
-  /** Constants per experiment. */
-  constants: 64,
-  /** Items in one list constant. */
-  constantListItems: 1_000,
-  /** Allocations per domain. */
-  allocations: 16,
-} as const;
 
-/** Constant names: identifiers (contract §8). */
-export const CONSTANT_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 const Groups = recordOf(GROUP_NAME, `group name must match ${GROUP_NAME.source}`, Range, "must be an object of group ranges", "needs at least one group");
 

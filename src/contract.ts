@@ -48,3 +48,46 @@ export const DEFAULT_EVENTS_PATH = "/evt-103e/v2/events";
 export const MAX_CONFIG_BYTES = 5 * 1024 * 1024;
 /** The poll timeout, and its upper bound (contract §7). */
 export const MAX_POLL_TIMEOUT_MS = 10_000;
+
+// Bounds the contract names (§4, §8, §10): a hostile config or token meets them first.
+
+/** Bounds against hostile configs, named in contract §8. */
+export const RULE_LIMITS = {
+  /** Characters in one rule as written (with any `${...}` wrapper). */
+  length: 2_000,
+  /** Nesting of parentheses and `!`. */
+  depth: 16,
+  /** Items in one list literal. */
+  listItems: 256,
+} as const;
+
+/** Bounds of the targeting keys (contract §8) against hostile configs. */
+export const TARGETING_LIMITS = {
+  /** Constants per experiment. */
+  constants: 64,
+  /** Items in one list constant. */
+  constantListItems: 1_000,
+  /** Allocations per domain. */
+  allocations: 16,
+} as const;
+
+/** Constant names: identifiers (contract §8). */
+export const CONSTANT_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/**
+ * At most this many live experiments are evaluated for one request (in config order, contract §1);
+ * the rest are skipped and reported, so a runaway config cannot blow up header sizes or
+ * request CPU. 128 pairs of maximal names stay under the 16 KB header limits of common
+ * origins; realistic names give a few KB.
+ */
+export const MAX_LIVE_EXPERIMENTS = 128;
+
+/** Longest TTL a link may have; the worker refuses a token that claims more (contract §10). */
+export const MAX_PREVIEW_TTL_MS = 7 * 86_400_000;
+
+/** Pairs one preview token may force (contract §10). */
+export const MAX_PREVIEW_PAIRS = 32;
+
+/** Characters of a preview token: anything longer is refused before it is decoded (contract §10). */
+export const MAX_PREVIEW_TOKEN_LENGTH = 2_048;
+

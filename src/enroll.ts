@@ -1,15 +1,9 @@
+import { MAX_LIVE_EXPERIMENTS } from "./contract.js";
 import type { CompiledConfig, CompiledExperiment, RangeTable } from "./config-compile.js";
 import type { RequestContext } from "./request-context.js";
 import { bucketOf, deriveSubject, visitorKey } from "./subject.js";
 import type { Identity } from "./token.js";
 
-/**
- * At most this many live experiments are evaluated for one request (in config order);
- * the rest are skipped and reported, so a runaway config cannot blow up header sizes or
- * request CPU. 128 pairs of maximal names stay under the 16 KB header limits of common
- * origins; realistic names give a few KB.
- */
-export const MAX_LIVE_EXPERIMENTS = 128;
 
 /** The enrollments of one request, in config order. */
 export interface Enrollments {

@@ -1,5 +1,5 @@
 import { decodeBase64url, encodeBase64url } from "./base64url.js";
-import { EXPERIMENT_NAME, GROUP_NAME, HOST_NAME } from "./contract.js";
+import { EXPERIMENT_NAME, GROUP_NAME, HOST_NAME, MAX_PREVIEW_TTL_MS, MAX_PREVIEW_PAIRS, MAX_PREVIEW_TOKEN_LENGTH } from "./contract.js";
 import type { KeyRing } from "./keyring.js";
 import { packMessage, sipHash128Packed, wordsToBytes } from "./siphash.js";
 
@@ -18,14 +18,8 @@ import { packMessage, sipHash128Packed, wordsToBytes } from "./siphash.js";
  * The label keeps a preview MAC from ever being a valid WMF-Uniq MAC, and the reverse.
  */
 export const PREVIEW_TOKEN_VERSION = 1;
-/** Longest TTL a link may have; the worker refuses a token that claims more (contract §10). */
-export const MAX_PREVIEW_TTL_MS = 7 * 86_400_000;
 /** Default TTL of a link. */
 export const DEFAULT_PREVIEW_TTL_MS = 86_400_000;
-/** Pairs one token may force. */
-export const MAX_PREVIEW_PAIRS = 32;
-/** Characters of a token: anything longer is refused before it is decoded. */
-export const MAX_PREVIEW_TOKEN_LENGTH = 2_048;
 // Clock skew allowed between the tool that made a token and the edge that reads it.
 const SKEW_MS = 5 * 60_000;
 const LABEL = new TextEncoder().encode("wmf-preview/v1\0");

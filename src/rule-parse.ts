@@ -1,3 +1,4 @@
+import { RULE_LIMITS } from "./contract.js";
 /**
  * The syntax of targeting rules (contract §8): a tiny boolean language, parsed once per
  * config version into a tree with a column on every node, so an error names where it is.
@@ -8,15 +9,6 @@
  * right), then `&&`, then `||`.
  */
 
-/** Bounds against hostile configs, named in contract §8. */
-export const RULE_LIMITS = {
-  /** Characters in one rule as written (with any `${...}` wrapper). */
-  length: 2_000,
-  /** Nesting of parentheses and `!`. */
-  depth: 16,
-  /** Items in one list literal. */
-  listItems: 256,
-} as const;
 
 export type Scalar = string | number | boolean;
 

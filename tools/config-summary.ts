@@ -1,7 +1,6 @@
 import { slotOf, type CompiledConfig, type CompiledExperiment, type NamedExperiment, type RangeTable } from "../src/config-compile.js";
 import { formatPath, type ConfigIssue } from "../src/config-parse.js";
-import { BUCKETS, ENROLLMENTS_HEADER, WITHHELD_GROUP } from "../src/contract.js";
-import { MAX_LIVE_EXPERIMENTS } from "../src/enroll.js";
+import { BUCKETS, ENROLLMENTS_HEADER, MAX_LIVE_EXPERIMENTS, WITHHELD_GROUP } from "../src/contract.js";
 import { formatInstant } from "./cli-args.js";
 
 /**

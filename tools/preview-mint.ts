@@ -1,8 +1,8 @@
 import type { CompiledConfig, CompiledExperiment } from "../src/config-compile.js";
-import { EXPERIMENT_NAME, GROUP_NAME, HOST_NAME, PREVIEW_PARAM } from "../src/contract.js";
+import { EXPERIMENT_NAME, GROUP_NAME, HOST_NAME, MAX_PREVIEW_PAIRS, MAX_PREVIEW_TTL_MS, PREVIEW_PARAM } from "../src/contract.js";
 import { normaliseHost } from "../src/host.js";
 import type { KeyRing } from "../src/keyring.js";
-import { DEFAULT_PREVIEW_TTL_MS, MAX_PREVIEW_PAIRS, MAX_PREVIEW_TTL_MS, mintPreviewToken } from "../src/preview-token.js";
+import { DEFAULT_PREVIEW_TTL_MS, mintPreviewToken } from "../src/preview-token.js";
 
 /**
  * Making a preview link (contract §10), shared by the preview-link tool and the emulation's

@@ -1,6 +1,5 @@
 import type { CompiledConfig } from "../src/config-compile.js";
-import { DEFAULT_CONFIG_URL } from "../src/contract.js";
-import { MAX_LIVE_EXPERIMENTS } from "../src/enroll.js";
+import { DEFAULT_CONFIG_URL, MAX_LIVE_EXPERIMENTS } from "../src/contract.js";
 import { SUBJECT_ALGORITHM_VERSION } from "../src/subject.js";
 import { TOKEN_VERSION } from "../src/token.js";
 import { getConfigView, KV_KEYS, memoState } from "./config-store.js";

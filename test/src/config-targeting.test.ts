@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig, type ConfigResult } from "../../src/config-parse.js";
-import { TARGETING_LIMITS } from "../../src/config-schema.js";
+import { TARGETING_LIMITS } from "../../src/contract.js";
 
 /** contract §8 in the config: eligibility, constants and allocations, validated with paths and columns. */
 type Doc = Record<string, any>;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { CompiledConfig } from "../../src/config-compile.js";
 import { parseConfig } from "../../src/config-parse.js";
-import { enroll, MAX_LIVE_EXPERIMENTS } from "../../src/enroll.js";
+import { enroll } from "../../src/enroll.js";
+import { MAX_LIVE_EXPERIMENTS } from "../../src/contract.js";
 import { parseKeyRing } from "../../src/keyring.js";
 import { bucketOf } from "../../src/subject.js";
 import { mintToken, type Identity } from "../../src/token.js";
@@ -36,42 +37,45 @@ const chi2 = (observed: number[], expected: number[]) => observed.reduce((s, o, 
 
 // Under `npm run mutate` (instrumented, once per mutant) a fifth of the sample: still enough for every test below.
 const N = process.env["FAST_CHECK_MAX_RUNS"] ? 20_000 : 100_000;
-const population = identities(N, 20250615);
+// Made on first use: a run that selects none of the tests here (npm run mutate runs a few
+// tests per mutant) does not pay for minting the whole sample.
+let sample: Identity[] | null = null;
+const population = (): Identity[] => (sample ??= identities(N, 20250615));
 const config = compile(sampleConfig());
 
 describe("enroll", () => {
   it("enrolls only in live experiments of the host, in config order", () => {
-    const g = groupsOf(population[0]!, "en.wikipedia.org", config);
+    const g = groupsOf(population()[0]!, "en.wikipedia.org", config);
     const names = Object.keys(g);
     expect(names).not.toContain("not-started-yet");
     expect(names).not.toContain("already-ended-test");
     const order = ["fifty-fifty-test", "ten-percent-sample", "shared-a-experiment", "shared-b-experiment", "per-domain-test", "client-side-only"];
     expect(names).toEqual(order.filter((n) => names.includes(n)));
-    expect(groupsOf(population[0]!, "fr.wikipedia.org", config)).toEqual({});
+    expect(groupsOf(population()[0]!, "fr.wikipedia.org", config)).toEqual({});
   });
 
   it("start is inclusive and end exclusive", () => {
     const start = Date.parse("2025-07-01T00:00:00Z");
-    expect(Object.keys(groupsOf(population[0]!, "en.wikipedia.org", config, start - 1))).not.toContain("not-started-yet");
-    expect(Object.keys(groupsOf(population[0]!, "en.wikipedia.org", config, start))).toContain("not-started-yet");
-    expect(Object.keys(groupsOf(population[0]!, "en.wikipedia.org", config, start))).not.toContain("fifty-fifty-test");
+    expect(Object.keys(groupsOf(population()[0]!, "en.wikipedia.org", config, start - 1))).not.toContain("not-started-yet");
+    expect(Object.keys(groupsOf(population()[0]!, "en.wikipedia.org", config, start))).toContain("not-started-yet");
+    expect(Object.keys(groupsOf(population()[0]!, "en.wikipedia.org", config, start))).not.toContain("fifty-fifty-test");
   });
 
   it("is deterministic: the same identity always gets the same groups", () => {
-    for (const id of population.slice(0, 50)) {
+    for (const id of population().slice(0, 50)) {
       expect(groupsOf(id, "en.wikipedia.org", config)).toEqual(groupsOf(id, "en.wikipedia.org", config));
     }
   });
 
   it("a host with nothing live (or not in the config) gets the one shared empty result", () => {
-    const empty = enroll(population[0]!, "fr.wikipedia.org", NOW, config);
+    const empty = enroll(population()[0]!, "fr.wikipedia.org", NOW, config);
     expect(empty).toEqual({ experiments: [], tables: [], groups: [], subjects: new Uint32Array(0), slots: [], live: 0, skipped: 0, forced: 0 });
-    expect(enroll(population[1]!, "en.wikipedia.org", Date.parse("2030-01-01T00:00:00Z"), config)).toBe(empty);
+    expect(enroll(population()[1]!, "en.wikipedia.org", Date.parse("2030-01-01T00:00:00Z"), config)).toBe(empty);
   });
 
   it("a page enrollment computes only the bucket words; the event intake's, the whole subject", () => {
-    const page = enroll(population[0]!, "en.wikipedia.org", NOW, config);
-    const events = enroll(population[0]!, "en.wikipedia.org", NOW, config, true);
+    const page = enroll(population()[0]!, "en.wikipedia.org", NOW, config);
+    const events = enroll(population()[0]!, "en.wikipedia.org", NOW, config, true);
     expect(page.groups).toEqual(events.groups);
     for (const slot of page.slots) {
       expect(Array.from(page.subjects.subarray(slot * 4, slot * 4 + 2))).toEqual(Array.from(events.subjects.subarray(slot * 4, slot * 4 + 2)));
@@ -89,7 +93,7 @@ describe("enroll", () => {
         domains: { "en.wikipedia.org": { groups: { all: [0, 99999] } } },
       };
     }
-    const e = enroll(population[0]!, "en.wikipedia.org", NOW, compile(many));
+    const e = enroll(population()[0]!, "en.wikipedia.org", NOW, compile(many));
     expect(e.live).toBe(MAX_LIVE_EXPERIMENTS);
     expect(e.skipped).toBe(5);
     expect(e.experiments).toHaveLength(MAX_LIVE_EXPERIMENTS);
@@ -98,11 +102,12 @@ describe("enroll", () => {
 });
 
 describe(`statistics over ${N.toLocaleString("en")} random IDs`, () => {
-  const results = population.map((id) => groupsOf(id, "en.wikipedia.org", config));
-  const count = (exp: string, group: string) => results.filter((r) => r[exp] === group).length;
+  let computed: Record<string, string>[] | null = null;
+  const results = (): Record<string, string>[] => (computed ??= population().map((id) => groupsOf(id, "en.wikipedia.org", config)));
+  const count = (exp: string, group: string) => results().filter((r) => r[exp] === group).length;
 
   it("buckets are uniform (100 bins)", () => {
-    const e = population.map((id) => {
+    const e = population().map((id) => {
       const r = enroll(id, "en.wikipedia.org", NOW, config);
       return bucketOf(r.subjects, r.slots[0]! * 4);
     });
@@ -129,7 +134,7 @@ describe(`statistics over ${N.toLocaleString("en")} random IDs`, () => {
 
   it("experiments with different selectors are independent (2x2 contingency)", () => {
     const table = [0, 0, 0, 0];
-    for (const r of results) table[(r["fifty-fifty-test"] === "treatment" ? 2 : 0) + (r["client-side-only"] === "on" ? 1 : 0)]!++;
+    for (const r of results()) table[(r["fifty-fifty-test"] === "treatment" ? 2 : 0) + (r["client-side-only"] === "on" ? 1 : 0)]!++;
     const row = [table[0]! + table[1]!, table[2]! + table[3]!];
     const col = [table[0]! + table[2]!, table[1]! + table[3]!];
     const expected = [row[0]! * col[0]! / N, row[0]! * col[1]! / N, row[1]! * col[0]! / N, row[1]! * col[1]! / N];
@@ -138,18 +143,18 @@ describe(`statistics over ${N.toLocaleString("en")} random IDs`, () => {
 
   it("shared selectors coincide for every visitor", () => {
     // One assertion over all of them (an expect per visitor costs more than the enrollment).
-    expect(results.filter((r) => r["shared-a-experiment"] !== r["shared-b-experiment"])).toEqual([]);
+    expect(results().filter((r) => r["shared-a-experiment"] !== r["shared-b-experiment"])).toEqual([]);
     expect(count("shared-a-experiment", "a") + count("shared-a-experiment", "b")).toBe(N);
   });
 
   it("unique_domain gives each host its own, independent assignment", () => {
     let same = 0;
-    for (const id of population.slice(0, 20_000)) {
+    for (const id of population().slice(0, 20_000)) {
       if (groupsOf(id, "en.wikipedia.org", config)["per-domain-test"] === groupsOf(id, "de.wikipedia.org", config)["per-domain-test"]) same++;
     }
     expect(chi2([same, 20_000 - same], [10_000, 10_000])).toBeLessThan(CHI2_001[1]);
     // Without unique_domain, one visitor has the same group on both hosts.
-    const differ = population
+    const differ = population()
       .slice(0, 2_000)
       .filter((id) => groupsOf(id, "en.wikipedia.org", config)["fifty-fifty-test"] !== groupsOf(id, "de.wikipedia.org", config)["fifty-fifty-test"]);
     expect(differ).toEqual([]);
@@ -167,7 +172,7 @@ describe(`statistics over ${N.toLocaleString("en")} random IDs`, () => {
     const before = at(999), after = at(9999);
     let kept = 0;
     const moved: string[] = [];
-    for (const id of population) {
+    for (const id of population()) {
       const g = groupsOf(id, "en.wikipedia.org", before)["ramping-experiment"];
       if (g === undefined) continue;
       kept++;

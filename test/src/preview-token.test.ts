@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { decodeBase64url, encodeBase64url } from "../../src/base64url.js";
 import { parseKeyRing, type KeyRing } from "../../src/keyring.js";
-import { MAX_PREVIEW_TTL_MS, mintPreviewToken, verifyPreviewToken } from "../../src/preview-token.js";
+import { mintPreviewToken, verifyPreviewToken } from "../../src/preview-token.js";
+import { MAX_PREVIEW_TTL_MS } from "../../src/contract.js";
 import { sipHash128 } from "../../src/siphash.js";
 import { DEV_KEYS } from "../fixtures/config.js";
 import vectors from "./vectors/preview-v1.json" with { type: "json" };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseRule, RULE_LIMITS, type RuleNode } from "../../src/rule-parse.js";
+import { parseRule, type RuleNode } from "../../src/rule-parse.js";
+import { RULE_LIMITS } from "../../src/contract.js";
 
 // A compact rendering of the tree: precedence and grouping become visible as parentheses.
 function show(n: RuleNode): string {

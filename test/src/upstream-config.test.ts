@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { CompiledConfig } from "../../src/config-compile.js";
 import { parseConfigText } from "../../src/config-parse.js";
 import { enroll } from "../../src/enroll.js";
@@ -63,11 +63,13 @@ function compiled(): CompiledConfig {
 // Under `npm run mutate` (instrumented, once per mutant) a fifth of the sample: still enough for every test below.
 const N = process.env["FAST_CHECK_MAX_RUNS"] ? 20_000 : 100_000;
 const rnd = seededRandom(0x75_6e_69_71);
-const population: Identity[] = Array.from({ length: N }, () => mintToken(ring, AT, (b) => rnd.fill(b)).identity);
+// Made on first use (npm run mutate runs a few tests per mutant, often none of these).
+let sample: Identity[] | null = null;
+const population = (): Identity[] => (sample ??= Array.from({ length: N }, () => mintToken(ring, AT, (b) => rnd.fill(b)).identity));
 
 /** Each visitor's group per experiment on `host` ("none" = not enrolled). */
 function groupsOn(config: CompiledConfig, host: string): Map<string, string>[] {
-  return population.map((id) => {
+  return population().map((id) => {
     const e = enroll(id, host, AT, config);
     const out = new Map<string, string>();
     e.experiments.forEach((x, i) => out.set(x.name, x.groups[e.groups[i]!]!));
@@ -92,9 +94,15 @@ describe("upstream's uniques.json (modules/varnish/files/tests/uniques.json)", (
   });
 
   describe(`${N.toLocaleString("en")} seeded visitors at ${new Date(AT).toISOString()}`, () => {
-    const config = compiled();
-    const en = groupsOn(config, EN);
-    const onTest = groupsOn(config, TEST);
+    // In beforeAll, not at collection: a run that selects none of these tests skips the work.
+    let config: CompiledConfig;
+    let en: Map<string, string>[];
+    let onTest: Map<string, string>[];
+    beforeAll(() => {
+      config = compiled();
+      en = groupsOn(config, EN);
+      onTest = groupsOn(config, TEST);
+    });
     const count = (rows: Map<string, string>[], exp: string, group: string) => rows.filter((r) => (r.get(exp) ?? "none") === group).length;
 
     it("the 10 × 10 % experiment enrolls everyone, spread evenly over its ten groups", () => {
@@ -157,7 +165,7 @@ describe("upstream's uniques.json (modules/varnish/files/tests/uniques.json)", (
     });
 
     it("the headers list the experiments in document order", () => {
-      const e = enroll(population[0]!, EN, AT, config);
+      const e = enroll(population()[0]!, EN, AT, config);
       const names = [...encodePageHeader(e).matchAll(/([^=;]+)=/g)].map((m) => m[1]);
       expect(names).toEqual([FOO, BAR, SEL1, SEL2, UDOM].filter((n) => en[0]!.has(n)));
       expect(encodeAllPairs(e)).toBe(encodePageHeader(e));
