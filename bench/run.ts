@@ -314,6 +314,22 @@ function computeTargets(r: {
       variant: id,
     });
   }
+  // Proposed: the same limits against the contract floor (the platform floor plus the header
+  // work the contract asks of any enrollment proxy, bench/workers/ladder.ts), where the
+  // platform floor sets a target no contract-keeping worker can reach.
+  for (const [id, what, limit] of FLOOR_TARGETS) {
+    const ratio = load ? pairedRatio(load, id, "floor-contract") : undefined;
+    const cpu = load ? pairedCpuRatio(load, id, "floor-contract") : undefined;
+    const delta = load ? pairedCpuDelta(load, id, "floor-contract") : undefined;
+    if (!measured(ratio)) continue;
+    t.push({
+      id: `contract-floor-${id}`,
+      what: `(proposed) ${what}: throughput ÷ the contract floor`,
+      target: `≥ ${limit.toFixed(2)} ×`,
+      value: `${fmt(ratio)}; CPU ratio ${fmt(cpu)}; CPU/req ${fmt(delta, 1, "µs")} over the contract floor's`,
+      pass: ratio.median >= limit,
+    });
+  }
   const first = load ? pairedCpuDelta(load, "ours-10-first", "ours-10-returning") : undefined;
   t.push({
     id: "first-visit-cpu",
