@@ -104,26 +104,31 @@ function requestFacts(request: Request, headers: Headers, url: URL, settings: Se
   return new LazyFacts(request, headers, url, settings);
 }
 
-// Fast path: a first visit's bot check reads only the User-Agent and cf, so the fields only
-// rules read are getters; on a class, so they live on its prototype (an object literal with
-// getters costs V8 a runtime call per getter on every request, ~3 × this class's allocation).
+// Fast path: every field is a getter on the class's prototype, so the constructor only keeps
+// references: a returning visitor's rules never touch `request.cf` (a platform object built
+// on access) unless they read the country from it, and a first visit's bot check reads only
+// the User-Agent and cf. (An object literal with getters costs V8 a runtime call per getter
+// on every request.) Measured with bench/ab.ts, rules on 10 experiments, returning visitors:
+// 22 µs of workerd CPU per request less than reading cf and the User-Agent up front.
 class LazyFacts implements RequestFacts {
-  readonly userAgent: string | null;
-  readonly verifiedBot: boolean;
   readonly #request: Request;
   readonly #headers: Headers;
   readonly #url: URL;
   readonly #countryHeader: string | null;
-  readonly #cf: { country?: unknown; botManagement?: { verifiedBot?: unknown } } | undefined;
 
   constructor(request: Request, headers: Headers, url: URL, settings: Settings) {
     this.#request = request;
     this.#headers = headers;
     this.#url = url;
     this.#countryHeader = settings.countryHeader;
-    this.#cf = request.cf as { country?: unknown; botManagement?: { verifiedBot?: unknown } } | undefined;
-    this.userAgent = request.headers.get("user-agent");
-    this.verifiedBot = this.#cf?.botManagement?.verifiedBot === true;
+  }
+
+  get userAgent(): string | null {
+    return this.#request.headers.get("user-agent");
+  }
+
+  get verifiedBot(): boolean {
+    return (this.#request.cf as { botManagement?: { verifiedBot?: unknown } } | undefined)?.botManagement?.verifiedBot === true;
   }
 
   get path(): string {
@@ -136,7 +141,8 @@ class LazyFacts implements RequestFacts {
 
   get country(): string | null {
     if (this.#countryHeader !== null) return this.#request.headers.get(this.#countryHeader);
-    return typeof this.#cf?.country === "string" ? this.#cf.country : null;
+    const country = (this.#request.cf as { country?: unknown } | undefined)?.country;
+    return typeof country === "string" ? country : null;
   }
 
   get cookieHeader(): string | null {
