@@ -13,6 +13,7 @@ import { mintToken } from "../../src/token.js";
 import { parseVary } from "../../src/vary.js";
 import { DEV_KEYS } from "../fixtures/config.js";
 import { GEN_NOW, validConfigArb } from "../helpers/config-arbitrary.js";
+import { lazy } from "../helpers/lazy.js";
 
 /**
  * Properties of the wire codecs (contract §4, §5): whatever a valid config and any visitor
@@ -21,11 +22,13 @@ import { GEN_NOW, validConfigArb } from "../helpers/config-arbitrary.js";
  */
 
 const SEED = 42;
-const ringResult = parseKeyRing(DEV_KEYS);
-if (!ringResult.ok) throw new Error(ringResult.error);
-const ring = ringResult.ring;
+const ring = lazy(() => {
+  const r = parseKeyRing(DEV_KEYS);
+  if (!r.ok) throw new Error(r.error);
+  return r.ring;
+});
 
-const identityArb = fc.uint8Array({ minLength: 16, maxLength: 16 }).map((id) => mintToken(ring, GEN_NOW, (b) => b.set(id)).identity);
+const identityArb = fc.uint8Array({ minLength: 16, maxLength: 16 }).map((id) => mintToken(ring(), GEN_NOW, (b) => b.set(id)).identity);
 
 /** A compiled random valid config, its document, and one of its hosts (or one it does not have). */
 const caseArb = validConfigArb.chain((g) => {

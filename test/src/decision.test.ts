@@ -10,12 +10,13 @@ import { mintToken } from "../../src/token.js";
 import { DEV_KEYS, NOW, sampleConfig, targetedExperiments } from "../fixtures/config.js";
 import { BROWSER_UA } from "../helpers/browser-ua.js";
 import { seededRandom } from "../helpers/random.js";
+import { lazy } from "../helpers/lazy.js";
 
-const ring = (() => {
+const ring = lazy(() => {
   const r = parseKeyRing(DEV_KEYS);
   if (!r.ok) throw new Error(r.error);
   return r.ring;
-})();
+});
 
 function compile(doc: unknown): CompiledConfig {
   const r = parseConfig(doc);
@@ -33,9 +34,9 @@ function targetedDoc(): Record<string, unknown> {
   return { ...sampleConfig(), ...targetedExperiments("2025-06-01T00:00:00Z", "2025-07-01T00:00:00Z") };
 }
 
-const plain = compile(sampleConfig());
-const targeted = compile(targetedDoc());
-const cookie = mintToken(ring, NOW, (b) => seededRandom(7).fill(b)).value;
+const plain = lazy(() => compile(sampleConfig()));
+const targeted = lazy(() => compile(targetedDoc()));
+const cookie = lazy(() => mintToken(ring(), NOW, (b) => seededRandom(7).fill(b)).value);
 
 const pairsOf = (d: { timingPairs: string }): Record<string, string> => Object.fromEntries(d.timingPairs.split(";").filter(Boolean).map((p) => p.split("=")));
 
@@ -53,12 +54,12 @@ function input(over: Partial<DecisionInput> = {}): DecisionInput {
   return {
     nowMs: NOW,
     random: (b) => seededRandom(99).fill(b),
-    keyRing: ring,
-    config: plain,
+    keyRing: ring(),
+    config: plain(),
     killed: false,
     host: EN,
     isEvents: false,
-    presented: [cookie],
+    presented: [cookie()],
     botPolicy: "exclude",
     sessionCookie: new RegExp(DEFAULT_SESSION_COOKIE_PATTERN),
     cookieDomain: (host) => (host === EN ? "wikipedia.org" : null),
@@ -101,7 +102,7 @@ describe("decide: identity", () => {
   });
 
   it("the first presented value that verifies wins; none verifies: mint, the first failure named", () => {
-    expect(decide(input({ presented: ["garbage", cookie] })).setCookie).toBeNull();
+    expect(decide(input({ presented: ["garbage", cookie()] })).setCookie).toBeNull();
     const d = decide(input({ presented: ["!".repeat(48), "short"] }));
     expect(d.minted).toBe("encoding");
     expect(d.setCookie).not.toBeNull();
@@ -148,22 +149,22 @@ describe("decide: bots (contract §9)", () => {
 
 describe("decide: rules (contract §8)", () => {
   it("eligibility false: the experiment is as if not live, on pages and at the event intake", () => {
-    const inDE = decide(input({ config: targeted, host: DE, facts: factsOf({ country: "DE" }).facts }));
-    const inUS = decide(input({ config: targeted, host: DE, facts: factsOf({ country: "US" }).facts }));
-    const loggedIn = decide(input({ config: targeted, host: DE, facts: factsOf({ country: "AT", cookieHeader: "dewikiSession=1" }).facts }));
+    const inDE = decide(input({ config: targeted(), host: DE, facts: factsOf({ country: "DE" }).facts }));
+    const inUS = decide(input({ config: targeted(), host: DE, facts: factsOf({ country: "US" }).facts }));
+    const loggedIn = decide(input({ config: targeted(), host: DE, facts: factsOf({ country: "AT", cookieHeader: "dewikiSession=1" }).facts }));
     expect(pairsOf(inDE)["german-readers-only"]).toMatch(/^(control|treatment)$/);
     expect(pairsOf(inUS)["german-readers-only"]).toBeUndefined();
     expect(pairsOf(loggedIn)["german-readers-only"]).toBeUndefined();
     expect(inUS.enrollments).not.toContain("german-readers-only");
-    const events = decide(input({ config: targeted, host: DE, isEvents: true, facts: factsOf({ country: "US" }).facts }));
+    const events = decide(input({ config: targeted(), host: DE, isEvents: true, facts: factsOf({ country: "US" }).facts }));
     expect(events.enrollments).not.toContain("german-readers-only");
-    expect(decide(input({ config: targeted, host: DE, isEvents: true, facts: factsOf({ country: "DE" }).facts })).enrollments).toMatch(/german-readers-only=(control|treatment)\/[A-Za-z0-9_-]{22};/);
+    expect(decide(input({ config: targeted(), host: DE, isEvents: true, facts: factsOf({ country: "DE" }).facts })).enrollments).toMatch(/german-readers-only=(control|treatment)\/[A-Za-z0-9_-]{22};/);
   });
 
   it("allocations: the first matching rule supplies the groups; the bucket never depends on the context", () => {
     const trace = (userAgent: string) => {
       const steps: EnrollmentStep[] = [];
-      decide(input({ config: targeted, host: DE, facts: factsOf({ userAgent }).facts, trace: steps }));
+      decide(input({ config: targeted(), host: DE, facts: factsOf({ userAgent }).facts, trace: steps }));
       return steps.find((s) => s.experiment.name === "mobile-gets-more")!;
     };
     const mobile = trace(IPHONE);
@@ -178,13 +179,13 @@ describe("decide: rules (contract §8)", () => {
 
   it("reads the request at most once, and not at all when no live experiment has a rule", () => {
     const ruled = factsOf();
-    decide(input({ config: targeted, host: DE, facts: ruled.facts }));
+    decide(input({ config: targeted(), host: DE, facts: ruled.facts }));
     expect(ruled.calls.n).toBe(1);
     const unruled = factsOf();
-    decide(input({ config: targeted, host: EN, facts: unruled.facts }));
+    decide(input({ config: targeted(), host: EN, facts: unruled.facts }));
     expect(unruled.calls.n).toBe(0);
     const firstVisit = factsOf();
-    decide(input({ config: targeted, host: DE, presented: [], facts: firstVisit.facts }));
+    decide(input({ config: targeted(), host: DE, presented: [], facts: firstVisit.facts }));
     expect(firstVisit.calls.n).toBe(1);
   });
 });
@@ -223,7 +224,7 @@ describe("decide: statistics within allocations (contract §8)", () => {
     const counts = { mobile: { control: 0, treatment: 0, none: 0 }, desktop: { control: 0, treatment: 0, none: 0 } };
     for (let i = 0; i < 20_000; i++) {
       const platform = i % 2 === 0 ? "mobile" : "desktop";
-      const d = decide(input({ config: targeted, host: DE, presented: [], random: (b) => rnd.fill(b), facts: factsOf({ userAgent: platform === "mobile" ? IPHONE : BROWSER_UA }).facts }));
+      const d = decide(input({ config: targeted(), host: DE, presented: [], random: (b) => rnd.fill(b), facts: factsOf({ userAgent: platform === "mobile" ? IPHONE : BROWSER_UA }).facts }));
       const group = (pairsOf(d)["mobile-gets-more"] ?? "none") as "control" | "treatment" | "none";
       counts[platform][group]++;
     }
@@ -244,7 +245,7 @@ describe("decide: previews (contract §10)", () => {
   })();
   const token = (pairs: [string, string][], host = DE, expires = NOW + 3_600_000) => mintPreviewToken(previewRing, host, new Map(pairs), expires);
   const withPreview = (cookies: string[], search = "", over: Partial<DecisionInput> = {}) =>
-    input({ config: targeted, host: DE, preview: { keyRing: previewRing, cookies, protocol: "https:", authority: DE, pathname: "/wiki/Haus", search }, ...over });
+    input({ config: targeted(), host: DE, preview: { keyRing: previewRing, cookies, protocol: "https:", authority: DE, pathname: "/wiki/Haus", search }, ...over });
 
   it("a link answers 302 to the URL without it and sets the host-only cookie until the token expires", () => {
     const t = token([["german-readers-only", "treatment"]]);
@@ -269,7 +270,7 @@ describe("decide: previews (contract §10)", () => {
   });
 
   it("a verified cookie forces the named groups, ignoring eligibility and ranges; everything else is the visitor's own", () => {
-    const own = decide(input({ config: targeted, host: DE, facts: factsOf({ country: "US" }).facts }));
+    const own = decide(input({ config: targeted(), host: DE, facts: factsOf({ country: "US" }).facts }));
     const d = decide(withPreview([token([["german-readers-only", "treatment"], ["mobile-gets-more", "control"]])], "", { facts: factsOf({ country: "US" }).facts }));
     expect(pairsOf(d)["german-readers-only"]).toBe("treatment");
     expect(pairsOf(d)["mobile-gets-more"]).toBe("control");
@@ -291,7 +292,7 @@ describe("decide: previews (contract §10)", () => {
     const d = decide(withPreview([token([["ten-percent-sample", "treatment"], ["fifty-fifty-test", "no-such-group"]])]));
     expect(pairsOf(d)["ten-percent-sample"]).toBeUndefined();
     expect(d.forced).toBe(0);
-    expect(pairsOf(d)["fifty-fifty-test"]).toBe(pairsOf(decide(input({ config: targeted, host: DE })))["fifty-fifty-test"]);
+    expect(pairsOf(d)["fifty-fifty-test"]).toBe(pairsOf(decide(input({ config: targeted(), host: DE })))["fifty-fifty-test"]);
   });
 
   it("a bad cookie is ignored, counted and cleared; the first that verifies wins", () => {

@@ -8,12 +8,13 @@ import { bucketOf } from "../../src/subject.js";
 import { mintToken, type Identity } from "../../src/token.js";
 import { DEV_KEYS, NOW, sampleConfig } from "../fixtures/config.js";
 import { seededRandom } from "../helpers/random.js";
+import { lazy } from "../helpers/lazy.js";
 
-const ring = (() => {
+const ring = lazy(() => {
   const r = parseKeyRing(DEV_KEYS);
   if (!r.ok) throw new Error(r.error);
   return r.ring;
-})();
+});
 
 function compile(doc: unknown): CompiledConfig {
   const r = parseConfig(doc);
@@ -23,7 +24,7 @@ function compile(doc: unknown): CompiledConfig {
 
 function identities(n: number, seed: number): Identity[] {
   const rnd = seededRandom(seed);
-  return Array.from({ length: n }, () => mintToken(ring, NOW, (b) => rnd.fill(b)).identity);
+  return Array.from({ length: n }, () => mintToken(ring(), NOW, (b) => rnd.fill(b)).identity);
 }
 
 const groupsOf = (id: Identity, host: string, config: CompiledConfig, now = NOW): Record<string, string> => {
@@ -41,41 +42,41 @@ const N = process.env["FAST_CHECK_MAX_RUNS"] ? 20_000 : 100_000;
 // tests per mutant) does not pay for minting the whole sample.
 let sample: Identity[] | null = null;
 const population = (): Identity[] => (sample ??= identities(N, 20250615));
-const config = compile(sampleConfig());
+const config = lazy(() => compile(sampleConfig()));
 
 describe("enroll", () => {
   it("enrolls only in live experiments of the host, in config order", () => {
-    const g = groupsOf(population()[0]!, "en.wikipedia.org", config);
+    const g = groupsOf(population()[0]!, "en.wikipedia.org", config());
     const names = Object.keys(g);
     expect(names).not.toContain("not-started-yet");
     expect(names).not.toContain("already-ended-test");
     const order = ["fifty-fifty-test", "ten-percent-sample", "shared-a-experiment", "shared-b-experiment", "per-domain-test", "client-side-only"];
     expect(names).toEqual(order.filter((n) => names.includes(n)));
-    expect(groupsOf(population()[0]!, "fr.wikipedia.org", config)).toEqual({});
+    expect(groupsOf(population()[0]!, "fr.wikipedia.org", config())).toEqual({});
   });
 
   it("start is inclusive and end exclusive", () => {
     const start = Date.parse("2025-07-01T00:00:00Z");
-    expect(Object.keys(groupsOf(population()[0]!, "en.wikipedia.org", config, start - 1))).not.toContain("not-started-yet");
-    expect(Object.keys(groupsOf(population()[0]!, "en.wikipedia.org", config, start))).toContain("not-started-yet");
-    expect(Object.keys(groupsOf(population()[0]!, "en.wikipedia.org", config, start))).not.toContain("fifty-fifty-test");
+    expect(Object.keys(groupsOf(population()[0]!, "en.wikipedia.org", config(), start - 1))).not.toContain("not-started-yet");
+    expect(Object.keys(groupsOf(population()[0]!, "en.wikipedia.org", config(), start))).toContain("not-started-yet");
+    expect(Object.keys(groupsOf(population()[0]!, "en.wikipedia.org", config(), start))).not.toContain("fifty-fifty-test");
   });
 
   it("is deterministic: the same identity always gets the same groups", () => {
     for (const id of population().slice(0, 50)) {
-      expect(groupsOf(id, "en.wikipedia.org", config)).toEqual(groupsOf(id, "en.wikipedia.org", config));
+      expect(groupsOf(id, "en.wikipedia.org", config())).toEqual(groupsOf(id, "en.wikipedia.org", config()));
     }
   });
 
   it("a host with nothing live (or not in the config) gets the one shared empty result", () => {
-    const empty = enroll(population()[0]!, "fr.wikipedia.org", NOW, config);
+    const empty = enroll(population()[0]!, "fr.wikipedia.org", NOW, config());
     expect(empty).toEqual({ experiments: [], tables: [], groups: [], subjects: new Uint32Array(0), slots: [], live: 0, skipped: 0, forced: 0 });
-    expect(enroll(population()[1]!, "en.wikipedia.org", Date.parse("2030-01-01T00:00:00Z"), config)).toBe(empty);
+    expect(enroll(population()[1]!, "en.wikipedia.org", Date.parse("2030-01-01T00:00:00Z"), config())).toBe(empty);
   });
 
   it("a page enrollment computes only the bucket words; the event intake's, the whole subject", () => {
-    const page = enroll(population()[0]!, "en.wikipedia.org", NOW, config);
-    const events = enroll(population()[0]!, "en.wikipedia.org", NOW, config, true);
+    const page = enroll(population()[0]!, "en.wikipedia.org", NOW, config());
+    const events = enroll(population()[0]!, "en.wikipedia.org", NOW, config(), true);
     expect(page.groups).toEqual(events.groups);
     for (const slot of page.slots) {
       expect(Array.from(page.subjects.subarray(slot * 4, slot * 4 + 2))).toEqual(Array.from(events.subjects.subarray(slot * 4, slot * 4 + 2)));
@@ -103,12 +104,12 @@ describe("enroll", () => {
 
 describe(`statistics over ${N.toLocaleString("en")} random IDs`, () => {
   let computed: Record<string, string>[] | null = null;
-  const results = (): Record<string, string>[] => (computed ??= population().map((id) => groupsOf(id, "en.wikipedia.org", config)));
+  const results = (): Record<string, string>[] => (computed ??= population().map((id) => groupsOf(id, "en.wikipedia.org", config())));
   const count = (exp: string, group: string) => results().filter((r) => r[exp] === group).length;
 
   it("buckets are uniform (100 bins)", () => {
     const e = population().map((id) => {
-      const r = enroll(id, "en.wikipedia.org", NOW, config);
+      const r = enroll(id, "en.wikipedia.org", NOW, config());
       return bucketOf(r.subjects, r.slots[0]! * 4);
     });
     const bins = new Array(100).fill(0);
@@ -150,13 +151,13 @@ describe(`statistics over ${N.toLocaleString("en")} random IDs`, () => {
   it("unique_domain gives each host its own, independent assignment", () => {
     let same = 0;
     for (const id of population().slice(0, 20_000)) {
-      if (groupsOf(id, "en.wikipedia.org", config)["per-domain-test"] === groupsOf(id, "de.wikipedia.org", config)["per-domain-test"]) same++;
+      if (groupsOf(id, "en.wikipedia.org", config())["per-domain-test"] === groupsOf(id, "de.wikipedia.org", config())["per-domain-test"]) same++;
     }
     expect(chi2([same, 20_000 - same], [10_000, 10_000])).toBeLessThan(CHI2_001[1]);
     // Without unique_domain, one visitor has the same group on both hosts.
     const differ = population()
       .slice(0, 2_000)
-      .filter((id) => groupsOf(id, "en.wikipedia.org", config)["fifty-fifty-test"] !== groupsOf(id, "de.wikipedia.org", config)["fifty-fifty-test"]);
+      .filter((id) => groupsOf(id, "en.wikipedia.org", config())["fifty-fifty-test"] !== groupsOf(id, "de.wikipedia.org", config())["fifty-fifty-test"]);
     expect(differ).toEqual([]);
   });
 

@@ -7,18 +7,19 @@ import { mintToken } from "../../src/token.js";
 import { NOW, sampleConfig } from "../fixtures/config.js";
 import { unhex } from "../helpers/bytes.js";
 import golden from "./vectors/codecs-v1.json" with { type: "json" };
+import { lazy } from "../helpers/lazy.js";
 
-const config = (() => {
+const config = lazy(() => {
   const r = parseConfig(sampleConfig());
   if (!r.ok) throw new Error("fixture");
   return r.config;
-})();
+});
 
 function enrollmentsFor(keys: string, idHex: string, host: string, withSubjects: boolean) {
   const ring = parseKeyRing(keys);
   if (!ring.ok) throw new Error(ring.error);
   const { identity } = mintToken(ring.ring, NOW, (b) => b.set(unhex(idHex)));
-  return enroll(identity, host, NOW, config, withSubjects);
+  return enroll(identity, host, NOW, config(), withSubjects);
 }
 
 describe("X-Experiment-Enrollments codecs", () => {
@@ -93,7 +94,7 @@ describe("X-Experiment-Enrollments codecs", () => {
 
     it("is counted once per cache-split pair left out; a cache_split false experiment is never in the page header anyway", () => {
       expect(withheldFromPage(enroll(identity, "en.wikipedia.org", NOW, zeroConfig))).toBe(1);
-      expect(withheldFromPage(enroll(identity, "en.wikipedia.org", NOW, config))).toBe(0);
+      expect(withheldFromPage(enroll(identity, "en.wikipedia.org", NOW, config()))).toBe(0);
     });
 
     it("stays in Server-Timing (the browser SDK) and in the event intake's header (pairs with a subject)", () => {

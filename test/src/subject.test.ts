@@ -6,13 +6,14 @@ import { bucketOf, deriveSubject, selectorFingerprint, subjectIdOf, visitorKey }
 import { mintToken } from "../../src/token.js";
 import { unhex } from "../helpers/bytes.js";
 import golden from "./vectors/subject-v1.json" with { type: "json" };
+import { lazy } from "../helpers/lazy.js";
 
-const ring = (() => {
+const ring = lazy(() => {
   const r = parseKeyRing(golden.keys);
   if (!r.ok) throw new Error(r.error);
   return r.ring;
-})();
-const identityOf = (idHex: string) => mintToken(ring, 0, (b) => b.set(unhex(idHex))).identity;
+});
+const identityOf = (idHex: string) => mintToken(ring(), 0, (b) => b.set(unhex(idHex))).identity;
 
 function fast(idHex: string, selector: string, host: string | null): { subjectId: string; bucket: number } {
   const out = new Uint32Array(4);
@@ -68,7 +69,7 @@ describe("subject ID and bucket, construction v1", () => {
     const id = unhex(golden.vectors[0]!.idHex);
     const a = new Uint32Array(4), b = new Uint32Array(4);
     const fp = selectorFingerprint("fifty-fifty-test", null);
-    deriveSubject(visitorKey(mintToken(ring, 0, (x) => x.set(id)).identity), fp, a, 0, true);
+    deriveSubject(visitorKey(mintToken(ring(), 0, (x) => x.set(id)).identity), fp, a, 0, true);
     deriveSubject(visitorKey(mintToken(other.ring, 0, (x) => x.set(id)).identity), fp, b, 0, true);
     expect(subjectIdOf(a, 0)).not.toBe(subjectIdOf(b, 0));
   });

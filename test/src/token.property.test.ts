@@ -4,6 +4,7 @@ import { decodeBase64url, encodeBase64url } from "../../src/base64url.js";
 import { parseKeyRing, type KeyRing } from "../../src/keyring.js";
 import { mintToken, TOKEN_LENGTH, verifyToken } from "../../src/token.js";
 import { DEV_KEYS, DEV_KEYS_ROTATED } from "../fixtures/config.js";
+import { lazy } from "../helpers/lazy.js";
 
 /**
  * Properties of the WMF-Uniq token (contract §2, §7): verification is total (never throws),
@@ -20,16 +21,16 @@ function ring(text: string): KeyRing {
   return r.ring;
 }
 
-const dev = ring(DEV_KEYS);
-const rotated = ring(DEV_KEYS_ROTATED);
+const dev = lazy(() => ring(DEV_KEYS));
+const rotated = lazy(() => ring(DEV_KEYS_ROTATED));
 /** Same tag (0) as DEV_KEYS, different key: a token "from another key ring". */
-const foreignSameTag = ring("0:ZGV2ZWxvcG1lbnQta2V5LTItcm90YXRpb24tZGVtbyE");
+const foreignSameTag = lazy(() => ring("0:ZGV2ZWxvcG1lbnQta2V5LTItcm90YXRpb24tZGVtbyE"));
 
 /** Mint days the 16-bit day field can hold: 1970 .. 2149. */
 const nowArb = fc.integer({ min: 0, max: 65_535 * 86_400_000 + 86_399_999 });
 const idArb = fc.uint8Array({ minLength: 16, maxLength: 16 });
 const mint = (r: KeyRing, now: number, id: Uint8Array) => mintToken(r, now, (buf) => buf.set(id));
-const mintedArb = fc.tuple(nowArb, idArb).map(([now, id]) => ({ now, id, token: mint(dev, now, id) }));
+const mintedArb = fc.tuple(nowArb, idArb).map(([now, id]) => ({ now, id, token: mint(dev(), now, id) }));
 
 /** Any character at all: ASCII, the base64url alphabet, its near misses, BMP, astral, lone surrogates. */
 const anyChar = fc.oneof(
@@ -42,7 +43,7 @@ const anyChar = fc.oneof(
 
 describe("verifyToken never throws", () => {
   const total = (s: string) => {
-    const r = verifyToken(s, dev);
+    const r = verifyToken(s, dev());
     return r.ok === true || typeof r.reason === "string";
   };
 
@@ -69,7 +70,7 @@ describe("verifyToken never throws", () => {
           fc.string({ unit: anyChar, minLength: TOKEN_LENGTH, maxLength: TOKEN_LENGTH }),
         ),
         (s) => {
-          const r = verifyToken(s, dev);
+          const r = verifyToken(s, dev());
           // A random 48-char string verifying would be a MAC forgery at odds of 2^-128.
           return !r.ok;
         },
@@ -81,7 +82,7 @@ describe("verifyToken never throws", () => {
   it("for huge strings (up to 1 MB)", () => {
     fc.assert(
       fc.property(fc.integer({ min: 1000, max: 1_000_000 }), fc.constantFrom("A", "é", "\ud83d\ude00", "=", ";"), (n, c) => {
-        const r = verifyToken(c.repeat(n), dev);
+        const r = verifyToken(c.repeat(n), dev());
         return !r.ok && r.reason === "length";
       }),
       { seed: SEED, numRuns: 50 },
@@ -102,7 +103,7 @@ describe("verifyToken never throws", () => {
 describe("verifyToken accepts only an exact minted token", () => {
   it("mint → verify round-trips the ID, the mint day and the key", () => {
     fc.assert(
-      fc.property(nowArb, idArb, fc.constantFrom(dev, rotated), (now, id, r) => {
+      fc.property(nowArb, idArb, fc.constantFrom(dev(), rotated()), (now, id, r) => {
         const { value, identity } = mint(r, now, id);
         expect(value).toHaveLength(TOKEN_LENGTH);
         expect(value).toMatch(/^[A-Za-z0-9_-]{48}$/);
@@ -123,7 +124,7 @@ describe("verifyToken accepts only an exact minted token", () => {
       fc.property(mintedArb, fc.nat({ max: TOKEN_LENGTH - 1 }), anyChar, ({ token }, at, c) => {
         fc.pre(c !== token.value[at]);
         const mutated = token.value.slice(0, at) + c + token.value.slice(at + 1);
-        expect(verifyToken(mutated, dev).ok).toBe(false);
+        expect(verifyToken(mutated, dev()).ok).toBe(false);
       }),
       { seed: SEED, numRuns: 10_000 },
     );
@@ -134,7 +135,7 @@ describe("verifyToken accepts only an exact minted token", () => {
       fc.property(mintedArb, fc.nat({ max: 35 }), fc.nat({ max: 7 }), ({ token }, byte, bit) => {
         const bytes = decodeBase64url(token.value)!;
         bytes[byte]! ^= 1 << bit;
-        const r = verifyToken(encodeBase64url(bytes), dev);
+        const r = verifyToken(encodeBase64url(bytes), dev());
         expect(r.ok).toBe(false);
         if (!r.ok) expect(["version", "unknown-tag", "bad-mac"]).toContain(r.reason);
       }),
@@ -146,7 +147,7 @@ describe("verifyToken accepts only an exact minted token", () => {
     fc.assert(
       fc.property(mintedArb, fc.nat({ max: TOKEN_LENGTH }), fc.string({ unit: anyChar, minLength: 1, maxLength: 4 }), ({ token }, at, ins) => {
         const mutated = token.value.slice(0, at) + ins + token.value.slice(at);
-        expect(verifyToken(mutated, dev).ok).toBe(false);
+        expect(verifyToken(mutated, dev()).ok).toBe(false);
       }),
       { seed: SEED, numRuns: 5000 },
     );
@@ -156,7 +157,7 @@ describe("verifyToken accepts only an exact minted token", () => {
     fc.assert(
       fc.property(mintedArb, fc.nat({ max: TOKEN_LENGTH - 1 }), fc.integer({ min: 1, max: TOKEN_LENGTH }), ({ token }, at, n) => {
         const mutated = token.value.slice(0, at) + token.value.slice(at + n);
-        expect(verifyToken(mutated, dev).ok).toBe(false);
+        expect(verifyToken(mutated, dev()).ok).toBe(false);
       }),
       { seed: SEED, numRuns: 5000 },
     );
@@ -173,7 +174,7 @@ describe("verifyToken accepts only an exact minted token", () => {
           const without = token.value.slice(0, del) + token.value.slice(del + 1);
           const mutated = without.slice(0, ins) + c + without.slice(ins);
           fc.pre(mutated !== token.value);
-          expect(verifyToken(mutated, dev).ok).toBe(false);
+          expect(verifyToken(mutated, dev()).ok).toBe(false);
         },
       ),
       { seed: SEED, numRuns: 5000 },
@@ -197,7 +198,7 @@ describe("verifyToken accepts only an exact minted token", () => {
       fc.property(mintedArb, fc.nat({ max: wraps.length - 1 }), ({ token }, w) => {
         const mutated = wraps[w]!(token.value);
         fc.pre(mutated !== token.value);
-        expect(verifyToken(mutated, dev).ok).toBe(false);
+        expect(verifyToken(mutated, dev()).ok).toBe(false);
       }),
       { seed: SEED, numRuns: 2000 },
     );
@@ -206,12 +207,12 @@ describe("verifyToken accepts only an exact minted token", () => {
   it("a token minted under another key ring is rejected (same tag: bad MAC; unknown tag)", () => {
     fc.assert(
       fc.property(nowArb, idArb, (now, id) => {
-        const sameTag = verifyToken(mint(foreignSameTag, now, id).value, dev);
+        const sameTag = verifyToken(mint(foreignSameTag(), now, id).value, dev());
         expect(sameTag).toEqual({ ok: false, reason: "bad-mac" });
-        const otherTag = verifyToken(mint(rotated, now, id).value, dev);
+        const otherTag = verifyToken(mint(rotated(), now, id).value, dev());
         expect(otherTag).toEqual({ ok: false, reason: "unknown-tag" });
         // A ring that still holds the old key verifies the old token (rotation).
-        expect(verifyToken(mint(dev, now, id).value, rotated).ok).toBe(true);
+        expect(verifyToken(mint(dev(), now, id).value, rotated()).ok).toBe(true);
       }),
       { seed: SEED, numRuns: 1000 },
     );

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { CompiledConfig } from "../../src/config-compile.js";
 import { parseConfigText } from "../../src/config-parse.js";
 import { enroll } from "../../src/enroll.js";
@@ -9,6 +9,7 @@ import { parseKeyRing } from "../../src/keyring.js";
 import { mintToken, type Identity } from "../../src/token.js";
 import { DEV_KEYS } from "../fixtures/config.js";
 import { seededRandom } from "../helpers/random.js";
+import { lazy } from "../helpers/lazy.js";
 
 /**
  * Upstream's own test document (test/fixtures/upstream/README.md), byte for byte, through
@@ -48,11 +49,11 @@ function independence(table: readonly (readonly number[])[]): { x2: number; df: 
   return { x2, df: (rows.length - 1) * (cols.length - 1) };
 }
 
-const ring = (() => {
+const ring = lazy(() => {
   const r = parseKeyRing(DEV_KEYS);
   if (!r.ok) throw new Error(r.error);
   return r.ring;
-})();
+});
 
 function compiled(): CompiledConfig {
   const r = parseConfigText(text);
@@ -65,7 +66,7 @@ const N = process.env["FAST_CHECK_MAX_RUNS"] ? 20_000 : 100_000;
 const rnd = seededRandom(0x75_6e_69_71);
 // Made on first use (npm run mutate runs a few tests per mutant, often none of these).
 let sample: Identity[] | null = null;
-const population = (): Identity[] => (sample ??= Array.from({ length: N }, () => mintToken(ring, AT, (b) => rnd.fill(b)).identity));
+const population = (): Identity[] => (sample ??= Array.from({ length: N }, () => mintToken(ring(), AT, (b) => rnd.fill(b)).identity));
 
 /** Each visitor's group per experiment on `host` ("none" = not enrolled). */
 function groupsOn(config: CompiledConfig, host: string): Map<string, string>[] {
@@ -94,27 +95,23 @@ describe("upstream's uniques.json (modules/varnish/files/tests/uniques.json)", (
   });
 
   describe(`${N.toLocaleString("en")} seeded visitors at ${new Date(AT).toISOString()}`, () => {
-    // In beforeAll, not at collection: a run that selects none of these tests skips the work.
-    let config: CompiledConfig;
-    let en: Map<string, string>[];
-    let onTest: Map<string, string>[];
-    beforeAll(() => {
-      config = compiled();
-      en = groupsOn(config, EN);
-      onTest = groupsOn(config, TEST);
-    });
+    // Made inside the first test that asks, not at collection: a run that selects none of
+    // these tests skips the work, and npm run mutate sees which tests run it.
+    const config = lazy(() => compiled());
+    const en = lazy(() => groupsOn(config(), EN));
+    const onTest = lazy(() => groupsOn(config(), TEST));
     const count = (rows: Map<string, string>[], exp: string, group: string) => rows.filter((r) => (r.get(exp) ?? "none") === group).length;
 
     it("the 10 × 10 % experiment enrolls everyone, spread evenly over its ten groups", () => {
       const groups = Array.from({ length: 10 }, (_, i) => `grp${i}`);
-      const observed = groups.map((g) => count(en, FOO, g));
+      const observed = groups.map((g) => count(en(), FOO, g));
       expect(observed.reduce((a, b) => a + b, 0)).toBe(N);
       expect(chi2(observed, groups.map(() => N / 10))).toBeLessThan(CHI2_001[9]!);
     });
 
     it("the 5 × 10 % experiment enrolls about half, evenly over its five groups", () => {
       const categories = ["grp0", "grp1", "grp2", "grp3", "grp4", "none"];
-      const observed = categories.map((g) => count(en, BAR, g));
+      const observed = categories.map((g) => count(en(), BAR, g));
       const enrolled = N - observed[5]!;
       expect(enrolled / N).toBeGreaterThan(0.49);
       expect(enrolled / N).toBeLessThan(0.51);
@@ -125,12 +122,12 @@ describe("upstream's uniques.json (modules/varnish/files/tests/uniques.json)", (
       // As the file's comment says: same domains, same first half of ranges, "random correlation".
       const fooGroups = Array.from({ length: 10 }, (_, i) => `grp${i}`);
       const barGroups = ["grp0", "grp1", "grp2", "grp3", "grp4", "none"];
-      const table = fooGroups.map((f) => barGroups.map((b) => en.filter((r) => r.get(FOO) === f && (r.get(BAR) ?? "none") === b).length));
+      const table = fooGroups.map((f) => barGroups.map((b) => en().filter((r) => r.get(FOO) === f && (r.get(BAR) ?? "none") === b).length));
       const { x2, df } = independence(table);
       expect(df).toBe(45);
       expect(x2).toBeLessThan(CHI2_001[45]!);
       // Were they sharing a bucket, everyone in BAR would have the same group in FOO.
-      const inBar = en.filter((r) => r.has(BAR));
+      const inBar = en().filter((r) => r.has(BAR));
       const same = inBar.filter((r) => r.get(BAR) === r.get(FOO)).length / inBar.length;
       expect(same).toBeGreaterThan(0.09);
       expect(same).toBeLessThan(0.11);
@@ -139,7 +136,7 @@ describe("upstream's uniques.json (modules/varnish/files/tests/uniques.json)", (
     it("the two shared-selector experiments always agree; whoever is in sel1's grp3 is not in sel2", () => {
       let both = 0;
       const disagreements: string[] = [];
-      for (const r of en) {
+      for (const r of en()) {
         const one = r.get(SEL1); // 4 × 25 %: everyone is in one of its groups
         const two = r.get(SEL2);
         if (two !== undefined) both++;
@@ -152,22 +149,22 @@ describe("upstream's uniques.json (modules/varnish/files/tests/uniques.json)", (
 
     it("the unique_domain experiment assigns en and test independently", () => {
       const categories = ["grp0", "grp1", "grp2", "none"];
-      const table = categories.map((a) => categories.map((b) => en.filter((r, i) => (r.get(UDOM) ?? "none") === a && (onTest[i]!.get(UDOM) ?? "none") === b).length));
+      const table = categories.map((a) => categories.map((b) => en().filter((r, i) => (r.get(UDOM) ?? "none") === a && (onTest()[i]!.get(UDOM) ?? "none") === b).length));
       expect(independence(table).x2).toBeLessThan(CHI2_001[9]!);
       // Independent 4-way categories of 25 % each agree a quarter of the time (not always).
-      const agree = en.filter((r, i) => (r.get(UDOM) ?? "none") === (onTest[i]!.get(UDOM) ?? "none")).length / N;
+      const agree = en().filter((r, i) => (r.get(UDOM) ?? "none") === (onTest()[i]!.get(UDOM) ?? "none")).length / N;
       expect(agree).toBeGreaterThan(0.24);
       expect(agree).toBeLessThan(0.26);
       // Each host on its own still fills its ranges: 25 % each, 25 % not enrolled.
-      for (const rows of [en, onTest]) {
+      for (const rows of [en(), onTest()]) {
         expect(chi2(categories.map((g) => count(rows, UDOM, g)), categories.map(() => N / 4))).toBeLessThan(16.27);
       }
     });
 
     it("the headers list the experiments in document order", () => {
-      const e = enroll(population()[0]!, EN, AT, config);
+      const e = enroll(population()[0]!, EN, AT, config());
       const names = [...encodePageHeader(e).matchAll(/([^=;]+)=/g)].map((m) => m[1]);
-      expect(names).toEqual([FOO, BAR, SEL1, SEL2, UDOM].filter((n) => en[0]!.has(n)));
+      expect(names).toEqual([FOO, BAR, SEL1, SEL2, UDOM].filter((n) => en()[0]!.has(n)));
       expect(encodeAllPairs(e)).toBe(encodePageHeader(e));
     });
   });
