@@ -32,6 +32,10 @@ export async function serveFetch(handler: FetchHandler, options: ServeOptions = 
   const server = createServer((req, res) => {
     void respond(handler, req, res, host);
   });
+  // Node closes an idle keep-alive socket after 5 s; workerd may reuse it at that instant, and
+  // the request fails with "Network connection lost" (seen once in the browser test on a busy
+  // machine). An origin behind a proxy should outlive the proxy's idle connections.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, host, () => {

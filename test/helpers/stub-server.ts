@@ -48,6 +48,8 @@ export async function startStub(handler: StubHandler, options: { maxHeaderSize?:
       res.end(String(e));
     }
   });
+  // As emulation/node-serve.ts: outlive workerd's idle keep-alive connections.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   (stub as { url: string }).url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return stub;
