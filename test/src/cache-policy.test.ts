@@ -125,6 +125,11 @@ describe("storability: an explicit lifetime, s-maxage before max-age", () => {
 });
 
 describe("parseCacheControl", () => {
+  it("drops a directive with no name (\"=60\"), whatever follows it", () => {
+    expect([...parseCacheControl("=60")]).toEqual([]);
+    expect([...parseCacheControl(" =60, max-age=5")]).toEqual([["max-age", "5"]]);
+  });
+
   it("lower-cases names, unquotes values, keeps the first of each, skips empty members", () => {
     expect([...parseCacheControl(' Public ,, Max-Age = 60, max-age=0, no-cache="Set-Cookie, X-Foo", ext="a\\"b,c"')]).toEqual([
       ["public", null],

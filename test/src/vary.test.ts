@@ -70,4 +70,12 @@ describe("parseVary: the remembered last value", () => {
       }
     }
   });
+
+  it("hands out the same parse while the value repeats (the fast path: no split, no sort), and a new one when it changes", () => {
+    const first = parseVary("X-Experiment-Enrollments, Accept-Encoding");
+    expect(parseVary("X-Experiment-Enrollments, Accept-Encoding")).toBe(first);
+    const other = parseVary("Accept-Encoding, Cookie");
+    expect(other).not.toBe(first);
+    expect(parseVary("Accept-Encoding, Cookie")).toBe(other);
+  });
 });
