@@ -9,6 +9,7 @@ describe("parseVary: what the browser gets (contract §5)", () => {
     ["in the middle", "Accept-Encoding,X-Experiment-Enrollments ,Cookie", "Accept-Encoding, Cookie", true],
     ["last", "Accept-Encoding, x-experiment-enrollments", "Accept-Encoding", true],
     ["any casing", "X-EXPERIMENT-ENROLLMENTS", null, true],
+    ["not ours, several, written tightly: passed on as written", "Accept-Encoding,Cookie", "Accept-Encoding,Cookie", false],
     ["twice", "X-Experiment-Enrollments, Cookie, X-Experiment-Enrollments", "Cookie", true],
     ["with empty members", "X-Experiment-Enrollments, , Cookie,", "Cookie", true],
     ["absent", "Accept-Encoding, Cookie", "Accept-Encoding, Cookie", false],
