@@ -55,6 +55,9 @@ describe("request context (contract §8)", () => {
     expect(languageOf("fr;q=0.5")).toBe("fr");
     expect(languageOf(" pt-BR , en")).toBe("pt");
     expect(languageOf("*")).toBe("");
+    // Letters only, the whole primary subtag: a digit or mark before the letters is no language.
+    expect(languageOf("1en")).toBe("");
+    expect(languageOf("x_de")).toBe("");
     expect(languageOf(null)).toBe("");
     expect(languageOf("")).toBe("");
     expect(languageOf("x1-y")).toBe("");
