@@ -7,14 +7,15 @@
  * pricing one change to the request path on a noisy machine: builds measured in the same
  * process, interleaved, share whatever else the machine was doing.
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { mintDevToken } from "./lib/fixtures.js";
-import { closeProbes, probe } from "./lib/http.js";
+import { runBenchEntry } from "./lib/entry.js";
+import { probe } from "./lib/http.js";
 import { pickLoadGenerator, runLoad } from "./lib/loadgen.js";
 import { startMissCache } from "./lib/miss-cache.js";
 import { startOrigin } from "./lib/origin.js";
-import { isStopping, onCleanup, stopAll } from "./lib/processes.js";
+import { onCleanup } from "./lib/processes.js";
 import { prepareSetup } from "./lib/setup.js";
 import { median } from "./lib/stats.js";
 import { freePort, ROOT, startWorkerd, writeCapnpConfig, type ServiceSpec } from "./lib/workerd.js";
@@ -85,13 +86,4 @@ async function main(): Promise<void> {
   }
 }
 
-try {
-  await main();
-} catch (e) {
-  if (!isStopping()) console.error(`ab failed: ${(e as Error).stack ?? String(e)}`);
-  process.exitCode = 1;
-} finally {
-  closeProbes();
-  await stopAll();
-  rmSync(RUN_TMP, { recursive: true, force: true });
-}
+await runBenchEntry("ab", main, RUN_TMP);

@@ -10,14 +10,14 @@
  * profiles each variant that missed its target this way, for the report).
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { mintDevToken } from "./lib/fixtures.js";
-import { closeProbes } from "./lib/http.js";
+import { readableBuild, runBenchEntry } from "./lib/entry.js";
 import { pickLoadGenerator, runLoad } from "./lib/loadgen.js";
 import { startMissCache } from "./lib/miss-cache.js";
 import { startOrigin } from "./lib/origin.js";
-import { isStopping, onCleanup, stopAll } from "./lib/processes.js";
+import { onCleanup } from "./lib/processes.js";
 import { prepareSetup } from "./lib/setup.js";
 import { freePort, ROOT, startWorkerd, writeCapnpConfig } from "./lib/workerd.js";
 
@@ -126,14 +126,6 @@ function summarise(profile: Profile, requests: number, limit = 45): { text: stri
   return { text, rows: rows.map(([k, v]) => ({ fn: k.replace(/\s+/g, " "), selfUs: perReq(self.get(k) ?? 0), totalUs: perReq(v) })), wallUs: usPerReq };
 }
 
-// The worker as `npm run build` makes it, without --minify: the same code, named.
-function readableBuild(): string {
-  const out = join(RUN_TMP, "readable");
-  const r = spawnSync("npx", ["wrangler", "deploy", "--dry-run", "--minify=false", "--outdir", out], { cwd: ROOT, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`unminified build failed: ${r.stdout}${r.stderr}`);
-  return join(out, "index.js");
-}
-
 async function main(): Promise<void> {
   mkdirSync(RUN_TMP, { recursive: true });
   const origin = await startOrigin();
@@ -144,7 +136,7 @@ async function main(): Promise<void> {
   const variant = setup.variants.find((v) => v.id === variantId);
   if (!variant) throw new Error(`no variant ${variantId}; one of: ${setup.variants.map((v) => v.id).join(", ")}`);
   const found = setup.services.find((s) => s.port === variant.port)!;
-  const target = flag("target") ?? readableBuild();
+  const target = flag("target") ?? readableBuild(RUN_TMP);
   const service = target ? { ...found, modules: found.modules.map((m) => (m.name === "target-worker.js" ? { ...m, path: resolve(target) } : m)) } : found;
   const capnp = join(RUN_TMP, "profile.capnp");
   writeCapnpConfig(capnp, RUN_TMP, [service], cache.address);
@@ -175,13 +167,4 @@ async function main(): Promise<void> {
   if (json) writeFileSync(json, JSON.stringify({ variant: variantId, rps: load.rps, wallUs: summary.wallUs, rows: summary.rows }));
 }
 
-try {
-  await main();
-} catch (e) {
-  if (!isStopping()) console.error(`profile failed: ${(e as Error).stack ?? String(e)}`);
-  process.exitCode = 1;
-} finally {
-  closeProbes();
-  await stopAll();
-  rmSync(RUN_TMP, { recursive: true, force: true });
-}
+await runBenchEntry("profile", main, RUN_TMP);

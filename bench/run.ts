@@ -13,14 +13,14 @@
  * end, on errors and on Ctrl-C.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { runConfigChange, type ConfigChangeResult } from "./lib/config-change.js";
 import type { ScaleResult } from "./lib/config-scale.js";
 import { mintDevToken } from "./lib/fixtures.js";
-import { closeProbes } from "./lib/http.js";
+import { readableBuild, runBenchEntry } from "./lib/entry.js";
 import { checkVariants, pairedCpuDelta, pairedCpuRatio, pairedRatio, runLoadPhase, visitorHeaders, type LoadPhase } from "./lib/load.js";
 import { pickLoadGenerator } from "./lib/loadgen.js";
 import { loadavg } from "./lib/machine.js";
@@ -29,9 +29,9 @@ import { nsPerOp } from "./lib/ns-reporter.js";
 import { startMissCache } from "./lib/miss-cache.js";
 import { startOrigin } from "./lib/origin.js";
 import { SELF_HOSTED_ID, startSelfHosted } from "./lib/selfhosted.js";
-import { collectOutput, isStopping, onCleanup, startProcess, stopAll, waitForExit } from "./lib/processes.js";
+import { collectOutput, onCleanup, startProcess, waitForExit } from "./lib/processes.js";
 import { renderMarkdown, ns, type BenchResults, type MicroRow, type MissProfile, type Target } from "./lib/report.js";
-import { CHANGE_REFRESH_MS, DIST, EXPERIMENTS, prepareSetup } from "./lib/setup.js";
+import { CHANGE_REFRESH_MS, DIST, prepareSetup } from "./lib/setup.js";
 import { measureStartup } from "./lib/startup.js";
 import { ROOT, startWorkerd, workerdVersion, writeCapnpConfig } from "./lib/workerd.js";
 import type { Spread } from "./lib/stats.js";
@@ -402,9 +402,12 @@ function computeTargets(r: {
 async function profileMisses(targets: Target[], load: LoadPhase, seconds: number): Promise<MissProfile[]> {
   const out: MissProfile[] = [];
   const variants = [...new Set(targets.filter((t) => t.pass === false && t.variant !== undefined).map((t) => t.variant!))];
+  // One unminified build for every profile (profile.ts would make one each).
+  const target = variants.length > 0 ? readableBuild(RUN_TMP) : "";
   for (const variant of variants) {
     const file = join(RUN_TMP, `profile-${variant}.json`);
-    const child = startProcess(process.execPath, ["--import", "tsx", "bench/profile.ts", `--variant=${variant}`, `--seconds=${seconds}`, `--json=${file}`], { cwd: ROOT });
+    const args = ["--import", "tsx", "bench/profile.ts", `--variant=${variant}`, `--seconds=${seconds}`, `--target=${target}`, `--json=${file}`];
+    const child = startProcess(process.execPath, args, { cwd: ROOT });
     const output = collectOutput(child);
     const code = await waitForExit(child, `profile ${variant}`, true);
     if (code !== 0 || !existsSync(file)) {
@@ -426,14 +429,4 @@ async function profileMisses(targets: Target[], load: LoadPhase, seconds: number
   return out;
 }
 
-try {
-  await main();
-} catch (e) {
-  if (!isStopping()) console.error(`bench failed: ${(e as Error).stack ?? String(e)}`);
-  process.exitCode = 1;
-} finally {
-  closeProbes();
-  await stopAll();
-  if (process.exitCode === undefined || process.exitCode === 0) rmSync(RUN_TMP, { recursive: true, force: true });
-  else console.error(`bench: scratch kept in ${RUN_TMP}`);
-}
+await runBenchEntry("bench", main, RUN_TMP, true);
