@@ -3,6 +3,7 @@ import type { ExperimentInput } from "./config-schema.js";
 import type { CompiledRule } from "./rule-compile.js";
 import { pageHeaderPair } from "./enrollment-header.js";
 import { selectorFingerprint } from "./subject.js";
+import { runSteps, type Steps } from "./steps.js";
 
 /**
  * The request-time form of a validated config, built once per config version so the
@@ -84,8 +85,7 @@ export function compileConfig(
   experiments: readonly NamedExperiment[],
   rules: ReadonlyMap<NamedExperiment, ExperimentRules>,
 ): { config: CompiledConfig } | { collision: string } {
-  const steps = compileSteps(experiments, rules, Number.POSITIVE_INFINITY);
-  for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;
+  return runSteps(compileSteps(experiments, rules, Number.POSITIVE_INFINITY));
 }
 
 /**
@@ -96,7 +96,7 @@ export function* compileSteps(
   experiments: readonly NamedExperiment[],
   rules: ReadonlyMap<NamedExperiment, ExperimentRules>,
   sliceUnits: number,
-): Generator<void, { config: CompiledConfig } | { collision: string }, void> {
+): Steps<{ config: CompiledConfig } | { collision: string }> {
   let units = 0;
   const building = new Map<string, PlanBuilder>();
   const fingerprints = new Map<string, Uint32Array>();

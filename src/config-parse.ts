@@ -3,6 +3,7 @@ import { compileSteps, type CompiledConfig, type NamedExperiment } from "./confi
 import { ExperimentSchema, quickExperiment } from "./config-schema.js";
 import { topLevelEntries, type TopLevelEntries } from "./json-entries.js";
 import { jsonKeyReport, type JsonKeyReport } from "./json-keys.js";
+import { runSteps, runStepsPausing, type Steps } from "./steps.js";
 import { COMMENT_KEY, EXPERIMENT_NAME } from "./contract.js";
 import { CONTEXT_VARIABLES } from "./request-context.js";
 import { compileRule, constantType, type CompiledRule, type ConstantValue } from "./rule-compile.js";
@@ -27,7 +28,7 @@ export type ConfigResult = { ok: true; config: CompiledConfig } | { ok: false; i
  * other repeated key is, with its path.
  */
 export function parseConfigText(text: string): ConfigResult {
-  return finish(textSteps(text, false));
+  return runSteps(textSteps(text, false));
 }
 
 /**
@@ -36,12 +37,8 @@ export function parseConfigText(text: string): ConfigResult {
  * (a KV refresh) answers its other requests in between instead of holding them for the
  * whole parse.
  */
-export async function parseConfigTextInSlices(text: string, pause: () => Promise<void>, splitChars = SPLIT_CHARS): Promise<ConfigResult> {
-  const steps = textSteps(text, true, splitChars);
-  for (let step = steps.next(); ; step = steps.next()) {
-    if (step.done) return step.value;
-    await pause();
-  }
+export function parseConfigTextInSlices(text: string, pause: () => Promise<void>, splitChars = SPLIT_CHARS): Promise<ConfigResult> {
+  return runStepsPausing(textSteps(text, true, splitChars), pause);
 }
 
 /**
@@ -54,13 +51,6 @@ export const SLICE_UNITS = 200;
 export const SPLIT_CHARS = 128 * 1024;
 /** Text scanned, or parsed, between two pauses. */
 const SLICE_CHARS = 64 * 1024;
-
-/** The steps of a parse: generators yield where the sliced parse may pause. */
-type Steps<T> = Generator<void, T, void>;
-
-function finish<T>(steps: Steps<T>): T {
-  for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;
-}
 
 function* textSteps(text: string, sliced: boolean, splitChars = SPLIT_CHARS): Steps<ConfigResult> {
   // Sliced, a large document is parsed entry by entry: no one JSON.parse holds the isolate
@@ -130,7 +120,7 @@ function* documentSteps(value: unknown, keys: JsonKeyReport): Steps<ConfigResult
  * result), so the result may share its objects instead of copying them.
  */
 export function parseConfig(value: unknown, order?: readonly string[], handOver = false): ConfigResult {
-  return finish(configSteps(value, order, handOver));
+  return runSteps(configSteps(value, order, handOver));
 }
 
 function* configSteps(value: unknown, order: readonly string[] | undefined, handOver: boolean): Steps<ConfigResult> {
