@@ -7,6 +7,8 @@
  * the whole text (which then reports the error).
  */
 
+import type { Steps } from "./steps.js";
+
 /** Keys in document order (repeats included) and the [start, end) of each value's text. */
 export interface TopLevelEntries {
   readonly keys: string[];
@@ -18,7 +20,7 @@ export interface TopLevelEntries {
  * Scans `text` as `{ "key": value, ... }`; yields after about every `sliceChars`
  * characters, where a caller may pause. Null: not such an object (or not valid JSON).
  */
-export function* topLevelEntries(text: string, sliceChars: number): Generator<void, TopLevelEntries | null, void> {
+export function* topLevelEntries(text: string, sliceChars: number): Steps<TopLevelEntries | null> {
   const n = text.length;
   const keys: string[] = [];
   const starts: number[] = [];
@@ -91,9 +93,11 @@ function skipSpace(text: string, i: number): number {
   return i;
 }
 
-// The closing quote of the string opening at `open`, or -1. Native search for each quote;
-// one preceded by an odd run of backslashes is escaped.
-function stringEnd(text: string, open: number): number {
+/**
+ * The closing quote of the JSON string opening at `open`, or -1. Native search for each
+ * quote; one preceded by an odd run of backslashes is escaped.
+ */
+export function stringEnd(text: string, open: number): number {
   let close = open;
   for (;;) {
     close = text.indexOf('"', close + 1);

@@ -1,3 +1,5 @@
+import { stringEnd } from "./json-entries.js";
+
 /**
  * What `JSON.parse` hides: the document order of the top-level keys (JS objects put
  * integer-like keys such as "12345678" first), and duplicate keys (the last one silently
@@ -50,7 +52,7 @@ function parsedKeyCount(value: unknown): number {
 }
 
 // Keys in valid JSON text: each key is followed by the only kind of ':' outside strings.
-// Strings are skipped with indexOf (an escaped quote has an odd run of backslashes before it).
+// Strings are skipped with native searches (stringEnd).
 function keyCountInText(text: string): number {
   let count = 0;
   let at = 0;
@@ -63,14 +65,8 @@ function keyCountInText(text: string): number {
       colon = text.indexOf(":", colon + 1);
     }
     if (open < 0) return count;
-    let close = open;
-    for (;;) {
-      close = text.indexOf('"', close + 1);
-      if (close < 0) return -1;
-      let b = close - 1;
-      while (text.charCodeAt(b) === 0x5c /* \ */) b--;
-      if ((close - 1 - b) % 2 === 0) break;
-    }
+    const close = stringEnd(text, open);
+    if (close < 0) return -1;
     at = close + 1;
     if (colon >= 0 && colon < at) colon = text.indexOf(":", at);
   }
