@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { BUCKETS, COMMENT_KEY, EXPERIMENT_NAME, GROUP_NAME, HOST_NAME, TARGETING_LIMITS, CONSTANT_NAME } from "./contract.js";
+import { BUCKETS, COMMENT_KEY, CONSTANT_NAME, EXPERIMENT_NAME, GROUP_NAME, HOST_NAME, TARGETING_LIMITS } from "./contract.js";
 
 /**
  * The Test Kitchen `authority=varnish` experiment config (contract §1) as valibot schemas:
@@ -82,8 +82,6 @@ function recordOf<TValue extends v.GenericSchema>(
     }),
   );
 }
-
-
 
 const Groups = recordOf(GROUP_NAME, `group name must match ${GROUP_NAME.source}`, Range, "must be an object of group ranges", "needs at least one group");
 
