@@ -8,26 +8,32 @@
 /** True when `accept` ranks text/html strictly above application/json (RFC 9110 §12.5.1). */
 export function prefersHtml(accept: string | null): boolean {
   if (accept === null) return false;
-  const html = quality(accept, "text", "html");
-  return html > 0 && html > quality(accept, "application", "json");
+  // A q is never below 0, so html wins only with a q above 0: no separate check for 0.
+  return quality(accept, "text", "html") > quality(accept, "application", "json");
 }
+
+// A weight as RFC 9110 §12.4.2 writes it: "0" or "1", up to three decimals. Any other
+// `q` parameter is ignored, and the range keeps the default weight 1.
+const WEIGHT = /^q=([01](?:\.\d{0,3})?)$/i;
 
 // The q of the most specific media range that matches type/subtype; 0 when none does.
 function quality(accept: string, type: string, subtype: string): number {
-  let best = -1;
+  const exact = `${type}/${subtype}`;
+  const anySubtype = `${type}/*`;
+  let best = 0;
   let q = 0;
   for (const part of accept.split(",")) {
-    const [range = "", ...params] = part.split(";");
-    const [t = "", s = ""] = range.trim().toLowerCase().split("/");
-    const specificity = t === type && s === subtype ? 3 : t === type && s === "*" ? 2 : t === "*" && s === "*" ? 1 : 0;
-    if (specificity <= best || specificity === 0) continue;
+    // split always gives at least one piece, the range before any parameter.
+    const [range, ...params] = part.split(";") as [string, ...string[]];
+    const r = range.trim().toLowerCase();
+    const specificity = r === exact ? 3 : r === anySubtype ? 2 : r === "*/*" ? 1 : 0;
+    // The first of equally specific ranges counts.
+    if (specificity <= best) continue;
     best = specificity;
     q = 1;
     for (const p of params) {
-      const [k = "", v = ""] = p.split("=");
-      if (k.trim().toLowerCase() !== "q") continue;
-      const n = Number(v.trim());
-      q = Number.isFinite(n) && v.trim() !== "" ? Math.min(1, Math.max(0, n)) : 1;
+      const weight = WEIGHT.exec(p.trim());
+      if (weight !== null) q = Math.min(1, Number(weight[1]));
     }
   }
   return q;

@@ -44,7 +44,9 @@ export const CONTEXT_VARIABLES = {
 export const DEFAULT_SESSION_COOKIE_PATTERN = "(Session|UserID|Token)$|^centralauth_";
 
 const COUNTRY = /^[A-Za-z0-9]{2}$/;
-const LANGUAGE = /^[a-z]{1,8}$/;
+// One to eight letters at the start of the header, ended by a subtag, a parameter, the next
+// entry or the end: `de-CH,…` → de, `fr;q=0.5` → fr, `*`, `1en` and `x_de` → none.
+const LEADING_LANGUAGE = /^\s*([A-Za-z]{1,8})\s*(?:[-;,]|$)/;
 // Substrings of a mobile User-Agent, as contract §8 lists them.
 const MOBILE_UA = /Mobi|Android|iPhone/;
 
@@ -69,23 +71,16 @@ export function countryOf(raw: string | null): string {
 
 /** A mobile host has the label `m` first (`m.wikidata.org`) or second (`en.m.wikipedia.org`). */
 export function isMobileHost(host: string): boolean {
-  if (host.startsWith("m.")) return true;
-  const dot = host.indexOf(".");
-  return dot >= 0 && host.startsWith("m.", dot + 1);
+  // Without a dot, indexOf gives -1 and the second test is the first one again.
+  return host.startsWith("m.") || host.startsWith("m.", host.indexOf(".") + 1);
 }
 
 /** The primary subtag of the first Accept-Language entry, lower case; "" when absent or `*`. */
 export function languageOf(header: string | null): string {
   if (header === null) return "";
-  let first = header;
-  const comma = first.indexOf(",");
-  if (comma >= 0) first = first.slice(0, comma);
-  const semi = first.indexOf(";");
-  if (semi >= 0) first = first.slice(0, semi);
-  const dash = first.indexOf("-");
-  if (dash >= 0) first = first.slice(0, dash);
-  const tag = first.trim().toLowerCase();
-  return LANGUAGE.test(tag) ? tag : "";
+  const match = LEADING_LANGUAGE.exec(header);
+  // A match always has its one group.
+  return match === null ? "" : match[1]!.toLowerCase();
 }
 
 /** Whether any cookie name in the header matches the session pattern. */

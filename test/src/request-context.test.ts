@@ -40,6 +40,8 @@ describe("request context (contract §8)", () => {
     expect(isMobileHost("en.wikipedia.m.org")).toBe(false);
     expect(isMobileHost("mm.wikipedia.org")).toBe(false);
     expect(isMobileHost("en.mobile.wikipedia.org")).toBe(false);
+    expect(isMobileHost("m")).toBe(false);
+    expect(isMobileHost("localhost")).toBe(false);
     const ua = (userAgent: string | null) => buildContext("en.wikipedia.org", facts({ userAgent }), SESSION).platform;
     expect(ua("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148")).toBe("mobile");
     expect(ua("Mozilla/5.0 (Linux; Android 14; Pixel 8)")).toBe("mobile");
@@ -61,6 +63,16 @@ describe("request context (contract §8)", () => {
     expect(languageOf(null)).toBe("");
     expect(languageOf("")).toBe("");
     expect(languageOf("x1-y")).toBe("");
+    // One to eight letters, ended by a subtag, a parameter, the next entry or the end.
+    expect(languageOf("de")).toBe("de");
+    expect(languageOf("x")).toBe("x");
+    expect(languageOf("abcdefgh-x")).toBe("abcdefgh");
+    expect(languageOf("abcdefghi")).toBe("");
+    expect(languageOf("en1")).toBe("");
+    expect(languageOf("nl,en")).toBe("nl");
+    expect(languageOf("sv;q=1")).toBe("sv");
+    expect(languageOf("\tit ;q=1")).toBe("it");
+    expect(languageOf(",en")).toBe("");
   });
 
   it("loggedIn: a cookie named like MediaWiki's session cookies", () => {
@@ -74,6 +86,13 @@ describe("request context (contract §8)", () => {
     expect(hasSessionCookie("flag; enwikiSession", SESSION)).toBe(true);
     expect(hasSessionCookie(null, SESSION)).toBe(false);
     expect(hasSessionCookie("custom_sid=1", /^custom_sid$/)).toBe(true);
+    // Names are trimmed; a name is what comes before the first "=" of its own cookie.
+    expect(hasSessionCookie("a=1; centralauth_User=X", SESSION)).toBe(true);
+    expect(hasSessionCookie(";centralauth_User=X", SESSION)).toBe(true);
+    expect(hasSessionCookie("enwikiSession; a=1", SESSION)).toBe(true);
+    // A cookie with no name is no session, whatever its value or the pattern says.
+    expect(hasSessionCookie("=enwikiSession", SESSION)).toBe(false);
+    expect(hasSessionCookie("a=1; ; =v;", /^$/)).toBe(false);
   });
 
   it("builds every variable once from the facts", () => {
