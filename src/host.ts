@@ -35,10 +35,10 @@ const PSL_OPTIONS = { allowPrivateDomains: true } as const;
  */
 export function registrableDomain(host: string): string | null {
   const h = normaliseHost(host);
-  if (h === "" || h.startsWith("[")) return null;
   // `*.localhost` is a development convention: scope to the host itself.
-  if (h === "localhost" || h.endsWith(".localhost")) return null;
-  // tldts also answers null for IPv4 literals, single labels and invalid names.
+  if (h.endsWith(".localhost")) return null;
+  // tldts answers null for "", IP literals (bracketed or not), single labels such as
+  // `localhost`, and invalid names; test/src/host.test.ts pins each of them.
   return getDomain(h, PSL_OPTIONS);
 }
 

@@ -40,7 +40,8 @@ function isPreviewPart(part: string): boolean {
 
 function parts(search: string): string[] {
   const q = search.startsWith("?") ? search.slice(1) : search;
-  return q === "" ? [] : q.split("&").filter((p) => p !== "");
+  // Empty parts (`a=1&&b=2`, a trailing `&`) are dropped; "" splits to one empty part.
+  return q.split("&").filter((p) => p !== "");
 }
 
 function decode(s: string): string {

@@ -97,6 +97,9 @@ describe("domainRefusal: would a browser keep Domain=d from this host", () => {
     ["en.wikipedia.org", "wikipedia.org", null],
     ["en.wikipedia.org", ".wikipedia.org", null],
     ["wikipedia.org", "wikipedia.org", null],
+    // A host that is itself a public suffix may name itself: the cookie is host-only (RFC 6265 §5.3 step 5).
+    ["github.io", "github.io", null],
+    ["example.github.io", "github.io", "github.io is a public suffix"],
     ["en.wikipedia.localhost", "wikipedia.localhost", null],
     ["en.wiktionary.org", "wikipedia.org", "en.wiktionary.org is neither wikipedia.org nor under it"],
     ["en.notwikipedia.org", "wikipedia.org", "en.notwikipedia.org is neither wikipedia.org nor under it"],

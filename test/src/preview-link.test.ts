@@ -12,10 +12,20 @@ describe("the ?wmf-preview= parameter (contract §10)", () => {
     expect(previewParam("")).toBeNull();
   });
 
+  it("reads a query with or without its ?, and decodes as a form does", () => {
+    expect(previewParam("wmf-preview=abc")).toBe("abc");
+    expect(previewParam("?wmf-preview=a+b")).toBe("a b");
+    // Not percent-decodable: the value as written, which then fails as a token.
+    expect(previewParam("?wmf-preview=%zz")).toBe("%zz");
+  });
+
   it("redirects to the same URL without it: own scheme and host, other parameters in order and as written", () => {
     expect(previewRedirect("https:", "en.wikipedia.org", "/wiki/X", "?wmf-preview=t")).toBe("https://en.wikipedia.org/wiki/X");
     expect(previewRedirect("https:", "en.wikipedia.org", "/wiki/X", "?b=2&wmf-preview=t&a=%20x&wmf-preview=u&c")).toBe("https://en.wikipedia.org/wiki/X?b=2&a=%20x&c");
     expect(previewRedirect("http:", "en.wikipedia.localhost:8787", "/", "?wmf-preview=t")).toBe("http://en.wikipedia.localhost:8787/");
+    // Empty parameters go; no query at all stays none.
+    expect(previewRedirect("https:", "h", "/", "?a=1&&wmf-preview=t&b=2&")).toBe("https://h/?a=1&b=2");
+    expect(previewRedirect("https:", "h", "/", "")).toBe("https://h/");
   });
 
   it("counts the name only as written, so whether a query is a link never depends on the rest of it", () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { decodeBase64url, encodeBase64url } from "../../src/base64url.js";
 import { parseKeyRing, type KeyRing } from "../../src/keyring.js";
 import { mintPreviewToken, verifyPreviewToken } from "../../src/preview-token.js";
-import { MAX_PREVIEW_TTL_MS } from "../../src/contract.js";
+import { MAX_PREVIEW_PAIRS, MAX_PREVIEW_TOKEN_LENGTH, MAX_PREVIEW_TTL_MS } from "../../src/contract.js";
 import { sipHash128 } from "../../src/siphash.js";
 import { DEV_KEYS } from "../fixtures/config.js";
 import vectors from "./vectors/preview-v1.json" with { type: "json" };
@@ -95,11 +95,56 @@ describe("preview token v1 (contract §10)", () => {
     expect(forge(`${HOST}\nfifty-fifty-test=a;fifty-fifty-test=b;`)).toBe("malformed");
     expect(forge(`EN.wikipedia.org\nfifty-fifty-test=a;`)).toBe("malformed");
     expect(forge(`${HOST}\nfifty-fifty-test=tr\u00e9atment;`)).toBe("malformed");
+    expect(forge(`${HOST}\nfifty-fifty-test=tr\u007featment;`)).toBe("malformed");
+    // A pair without "=" (which, cut at -1, would read as `fifty-fifty-tes=fifty-fifty-test`).
+    expect(forge(`${HOST}\nfifty-fifty-test;`)).toBe("malformed");
+    expect(forge(`${HOST}\n=treatment;`)).toBe("malformed");
+    // The shortest bodies: none at all is too short to be a token; one byte is a malformed body.
+    expect(forge("")).toBe("encoding");
+    expect(forge("\n")).toBe("malformed");
+    // At most MAX_PREVIEW_PAIRS pairs, even under a valid MAC.
+    const many = (n: number) => Array.from({ length: n }, (_, i) => `exp-${String(i).padStart(4, "0")}=g;`).join("");
+    expect(forge(`${HOST}\n${many(MAX_PREVIEW_PAIRS)}`)).toBe("ok");
+    expect(forge(`${HOST}\n${many(MAX_PREVIEW_PAIRS + 1)}`)).toBe("malformed");
+  });
+
+  it("takes a token of exactly the longest length, and no longer", () => {
+    // 1,536 bytes are 2,048 base64url characters: 6 + body + 16, with a body of 1,514 bytes.
+    const name = (i: number) => `exp-${String(i).padStart(2, "0")}-${"x".repeat(56)}`; // 63 characters
+    const pairsOfBody = (lastGroupLength: number) =>
+      new Map([...Array.from({ length: 11 }, (_, i): [string, string] => [name(i), "g".repeat(63)]), [name(11), "g".repeat(lastGroupLength)]]);
+    const longest = mintPreviewToken(ring(), HOST, pairsOfBody(24), NOW + 60_000);
+    expect(longest.length).toBe(MAX_PREVIEW_TOKEN_LENGTH);
+    expect(verifyPreviewToken(longest, ring(), HOST, NOW).ok).toBe(true);
+    expect(() => mintPreviewToken(ring(), HOST, pairsOfBody(25), NOW + 60_000)).toThrow("preview token too long");
+    const tooLong = encodeBase64url(new Uint8Array([...decodeBase64url(longest)!, 0]));
+    expect(tooLong.length).toBeGreaterThan(MAX_PREVIEW_TOKEN_LENGTH);
+    expect(verifyPreviewToken(tooLong, ring(), HOST, NOW)).toEqual({ ok: false, reason: "length" });
+  });
+
+  it("allows five minutes of clock skew beyond the longest TTL, to the second", () => {
+    const SKEW = 5 * 60_000;
+    const at = (expiresAtMs: number) => {
+      const v = verifyPreviewToken(mintPreviewToken(ring(), HOST, pairs, expiresAtMs), ring(), HOST, NOW);
+      return v.ok ? "ok" : v.reason;
+    };
+    expect(at(NOW + MAX_PREVIEW_TTL_MS + SKEW)).toBe("ok");
+    expect(at(NOW + MAX_PREVIEW_TTL_MS + SKEW + 1000)).toBe("too-long-lived");
+    expect(at(NOW + MAX_PREVIEW_TTL_MS + 60_000)).toBe("ok");
   });
 
   it("the tool's mistakes are refused when minting", () => {
     expect(() => mintPreviewToken(ring(), "EN.wikipedia.org", pairs, NOW)).toThrow("not a host name: EN.wikipedia.org");
     expect(() => mintPreviewToken(ring(), HOST, new Map(), NOW)).toThrow("a preview names 1..32 experiments");
     expect(() => mintPreviewToken(ring(), HOST, new Map([["short", "x"]]), NOW)).toThrow("not an experiment=group pair: short=x");
+    const manyPairs = (n: number) => new Map(Array.from({ length: n }, (_, i): [string, string] => [`exp-${String(i).padStart(4, "0")}`, "g"]));
+    expect(verifyPreviewToken(mintPreviewToken(ring(), HOST, manyPairs(MAX_PREVIEW_PAIRS), NOW + 60_000), ring(), HOST, NOW).ok).toBe(true);
+    expect(() => mintPreviewToken(ring(), HOST, manyPairs(MAX_PREVIEW_PAIRS + 1), NOW)).toThrow("a preview names 1..32 experiments");
+    // The expiry is seconds since 1970 in four bytes: 0 through 2^32 - 1.
+    expect(mintPreviewToken(ring(), HOST, pairs, 0)).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(mintPreviewToken(ring(), HOST, pairs, 0xffffffff * 1000)).toMatch(/^[A-Za-z0-9_-]+$/);
+    for (const bad of [-1000, 0x100000000 * 1000, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => mintPreviewToken(ring(), HOST, pairs, bad), String(bad)).toThrow("expiry out of range");
+    }
   });
 });
