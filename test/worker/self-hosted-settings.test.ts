@@ -76,7 +76,8 @@ describe("self-hosted settings", () => {
     await withWorker({ STATUS_ROUTE: "off" }, async (w) => {
       const res = await w.fetch("https://en.wikipedia.org/_enrollment/status");
       expect(await res.text()).toBe("origin /_enrollment/status");
-      expect(origin.requests.at(-1)!.headers["x-experiment-enrollments"]).toBeTruthy();
+      // Enrolled like any page: the header carries one or more pairs (contract §4).
+      expect(origin.requests.at(-1)!.headers["x-experiment-enrollments"]).toMatch(/^(?:[-_.A-Za-z0-9]+=[-_.A-Za-z0-9]+;)+$/);
     });
   });
 
