@@ -101,6 +101,16 @@ describe("rule types (contract §8): every mismatch is an error with its column"
     expect(constantType(3)).toBe("number");
   });
 
+  it("lets an error that is not the rule's through, not as a rule error", () => {
+    // a constants map that fails: the failure is the caller's, it has no column in the rule
+    const failing = new (class extends Map<string, ConstantValue> {
+      override get(): never {
+        throw new Error("constants unavailable");
+      }
+    })();
+    expect(() => compileRule("limit == 1", failing)).toThrow("constants unavailable");
+  });
+
   it("passes syntax errors through with their column", () => {
     expect(typeError('country == "DE" &&')).toEqual({ column: 19, message: "expected a value, got end of rule" });
   });
