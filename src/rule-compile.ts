@@ -116,7 +116,8 @@ function compileNode(node: RuleNode, constants: ReadonlyMap<string, ConstantValu
     case "not in": {
       const left = compileNode(node.left, constants);
       const right = compileNode(node.right, constants);
-      if (typeof right.type === "string" || right.constant === undefined) {
+      // A list is a literal or a constant, so its value is always known here (right.constant).
+      if (typeof right.type === "string") {
         throw new TypeFailure(node.right.column, `"${node.kind}" needs a list on its right, got a ${typeName(right.type)}`);
       }
       if (typeof left.type !== "string") throw new TypeFailure(node.left.column, `"${node.kind}" needs a single value on its left, got a list`);
@@ -130,12 +131,13 @@ function compileNode(node: RuleNode, constants: ReadonlyMap<string, ConstantValu
 }
 
 function listOf(items: readonly Literal[]): Typed {
-  if (items.length === 0) return { type: { list: null }, constant: [] };
+  const values = items.map((i) => i.value);
+  if (items.length === 0) return { type: { list: null }, constant: values };
   const first = typeof items[0]!.value as ScalarType;
   for (const item of items) {
     if (typeof item.value !== first) throw new TypeFailure(item.column, `a list holds one type: this ${typeof item.value} is in a list of ${first}s`);
   }
-  return { type: { list: first }, constant: items.map((i) => i.value) };
+  return { type: { list: first }, constant: values };
 }
 
 // Fast path: each variable is read by its own monomorphic closure.

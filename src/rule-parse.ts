@@ -71,7 +71,8 @@ function tokenize(text: string): Token[] {
   const lead = /^\s*\$\{/.exec(text);
   if (lead !== null) {
     const close = text.lastIndexOf("}");
-    if (close < lead[0].length || text.slice(close + 1).trim() !== "") throw new SyntaxFailure(lead[0].length, "\"${\" is not closed by a final \"}\"");
+    // No "}" at all (close is -1) leaves the whole text, "${" included, after it; the lead holds no "}".
+    if (text.slice(close + 1).trim() !== "") throw new SyntaxFailure(lead[0].length, "\"${\" is not closed by a final \"}\"");
     start = lead[0].length;
     end = close;
   }
@@ -118,14 +119,15 @@ function tokenize(text: string): Token[] {
     }
     NUMBER.lastIndex = i;
     const num = NUMBER.exec(text);
-    if (num !== null && num.index === i && (c === "-" || (c >= "0" && c <= "9"))) {
+    // Sticky patterns match at i or not at all, and NUMBER's match starts with "-" or a digit.
+    if (num !== null) {
       i += num[0].length;
       tokens.push({ t: "number", v: Number(num[0]), column });
       continue;
     }
     WORD.lastIndex = i;
     const word = WORD.exec(text);
-    if (word !== null && word.index === i) {
+    if (word !== null) {
       i += word[0].length;
       tokens.push({ t: "word", v: word[0], column });
       continue;
@@ -136,7 +138,8 @@ function tokenize(text: string): Token[] {
   return tokens;
 }
 
-const RESERVED = new Set(["true", "false", "in", "not"]);
+// The operator words; `true` and `false` are literals, read before this check.
+const RESERVED = new Set(["in", "not"]);
 
 class Parser {
   private at = 0;
@@ -175,22 +178,28 @@ class Parser {
     let left = this.binary(level + 1, depth);
     for (;;) {
       const t = this.peek();
-      let op: "or" | "and" | "==" | "!=" | "in" | "not in" | null = null;
-      if (level === 1 && this.isOp("||")) op = "or";
-      else if (level === 2 && this.isOp("&&")) op = "and";
-      else if (level === 3 && this.isOp("==")) op = "==";
-      else if (level === 3 && this.isOp("!=")) op = "!=";
-      else if (level === 3 && this.isWord("in")) op = "in";
-      else if (level === 3 && this.isWord("not")) op = "not in";
+      const op = this.operator(level);
       if (op === null) return left;
       this.next();
       if (op === "not in") {
         const t2 = this.next();
         if (t2.t !== "word" || t2.v !== "in") throw new SyntaxFailure(t2.column, "expected \"in\" after \"not\"");
       }
-      const right = level === 3 ? this.unary(depth) : this.binary(level + 1, depth);
+      // binary(4) is unary: a comparison's right operand is a single value, so comparisons chain left to right.
+      const right = this.binary(level + 1, depth);
       left = { kind: op, left, right, column: t.column };
     }
+  }
+
+  // Level 3, the comparisons, is the last: binary() never asks for a deeper one.
+  private operator(level: number): "or" | "and" | "==" | "!=" | "in" | "not in" | null {
+    if (level === 1) return this.isOp("||") ? "or" : null;
+    if (level === 2) return this.isOp("&&") ? "and" : null;
+    if (this.isOp("==")) return "==";
+    if (this.isOp("!=")) return "!=";
+    if (this.isWord("in")) return "in";
+    if (this.isWord("not")) return "not in";
+    return null;
   }
 
   private unary(depth: number): RuleNode {

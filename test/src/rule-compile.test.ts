@@ -42,6 +42,14 @@ describe("rule evaluation (contract §8)", () => {
     ['country in ["A1","A2","A3","A4","A5","A6","A7","A8","A9","DE"]', true, false],
     ['country in ["A1","A2","A3","A4","A5","A6","A7","A8","A9","A0"]', false, false],
     ['country in ["DE"]', true, false],
+    // && and || differ only when one side holds and the other not
+    ['country == "DE" && loggedIn', false, false],
+    // a constant on the left is compared with the variable on the right
+    ['"DE" == country', true, false],
+    ['1 == 2', false, false],
+    // two variables: both sides are read per request
+    ["country == country", true, true],
+    ["platform == country", false, false],
   ];
   for (const [source, de, us] of cases) {
     it(`${source} → ${de} / ${us}`, () => {
@@ -78,6 +86,8 @@ describe("rule types (contract §8): every mismatch is an error with its column"
     expect(typeError('country in path').message).toBe('"in" needs a list on its right, got a string');
     expect(typeError('["DE"] in ["DE"]').message).toBe('"in" needs a single value on its left, got a list');
     expect(typeError('country == ["DE"]').message).toBe('"==" compares single values, not lists');
+    expect(typeError('["DE"] == country').message).toBe('"==" compares single values, not lists');
+    expect(typeError("[]")).toEqual({ column: 1, message: "a rule must be true or false, this one is a list" });
     expect(typeError("1 == (2 == 2)").message).toBe('"==" compares a number with a boolean');
   });
 
@@ -89,6 +99,16 @@ describe("rule types (contract §8): every mismatch is an error with its column"
     expect(constantType([])).toEqual({ list: null });
     expect(constantType([1, "a"])).toBeNull();
     expect(constantType(3)).toBe("number");
+  });
+
+  it("lets an error that is not the rule's through, not as a rule error", () => {
+    // a constants map that fails: the failure is the caller's, it has no column in the rule
+    const failing = new (class extends Map<string, ConstantValue> {
+      override get(): never {
+        throw new Error("constants unavailable");
+      }
+    })();
+    expect(() => compileRule("limit == 1", failing)).toThrow("constants unavailable");
   });
 
   it("passes syntax errors through with their column", () => {

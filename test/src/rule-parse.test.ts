@@ -41,6 +41,11 @@ describe("rule syntax (contract §8)", () => {
     expect(tree('(a || b) && c')).toBe("((a or b) and c)");
     expect(tree('a == b == c')).toBe("((a == b) == c)");
     expect(tree('a || b || c')).toBe("((a or b) or c)");
+    // each comparison binds tighter than a && on its left, not only on its right
+    expect(tree("a && b == c")).toBe("(a and (b == c))");
+    expect(tree("a && b != c")).toBe("(a and (b != c))");
+    expect(tree("a && b in [1]")).toBe("(a and (b in [1]))");
+    expect(tree("a && b not in [1]")).toBe("(a and (b not in [1]))");
   });
 
   it("reads literals: strings with \\\" and \\\\, integers, decimals, negatives, booleans", () => {
@@ -48,6 +53,20 @@ describe("rule syntax (contract §8)", () => {
     expect(tree("x == -12.5")).toBe("(x == -12.5)");
     expect(tree("x == 0")).toBe("(x == 0)");
     expect(tree("true && !false")).toBe("(true and !false)");
+    expect(tree("x == 1.25")).toBe("(x == 1.25)");
+    expect(tree("x in [true, false]")).toBe("(x in [true,false])");
+    // tab, carriage return and newline separate tokens as a space does
+    expect(tree('a\t==\r\n"x"\n&&\tb')).toBe('((a == "x") and b)');
+  });
+
+  it("reads a string that spells an operator or a keyword as a value, never as that operator", () => {
+    expect(tree('path == "!" || path == "(" || path == "["')).toBe('(((path == "!") or (path == "(")) or (path == "["))');
+    expect(error('a "||" b')).toEqual({ column: 3, message: 'unexpected string "||"' });
+    expect(error('a "in" [1]')).toEqual({ column: 3, message: 'unexpected string "in"' });
+    expect(error('a not "in" [1]')).toEqual({ column: 7, message: 'expected "in" after "not"' });
+    expect(error('(a ")"')).toEqual({ column: 4, message: 'expected ")", got string ")"' });
+    expect(error('a in [1 "]"')).toEqual({ column: 9, message: 'expected "," or "]", got string "]"' });
+    expect(error('a in [1 "," 2]')).toEqual({ column: 9, message: 'expected "," or "]", got string ","' });
   });
 
   it("accepts Proctor's ${...} wrapper and counts columns in the rule as written", () => {
@@ -55,6 +74,11 @@ describe("rule syntax (contract §8)", () => {
     expect(tree('  ${ a }  ')).toBe("a");
     expect(error('${a == }').column).toBe(8);
     expect(error('${a').message).toMatch(/not closed/);
+    // text after the final "}" is not part of the wrapped rule
+    expect(error('${a} b')).toEqual({ column: 2, message: '"${" is not closed by a final "}"' });
+    expect(error("${}")).toEqual({ column: 3, message: "expected a value, got end of rule" });
+    // only a "${" at the start (after blanks) opens a wrapper
+    expect(tree('path == "${x}"')).toBe('(path == "${x}")');
   });
 
   it("names the column of each syntax error", () => {
@@ -72,10 +96,18 @@ describe("rule syntax (contract §8)", () => {
     expect(error("f(x)").column).toBe(2);
     expect(error("a =~ /x/").column).toBe(3);
     expect(error("").message).toBe("expected a value, got end of rule");
+    // an operator where a value or a separator belongs is named as found
+    expect(error("(a ]")).toEqual({ column: 4, message: 'expected ")", got "]"' });
+    expect(error("a in [1 ) 2]")).toEqual({ column: 9, message: 'expected "," or "]", got ")"' });
+    expect(error("a == )")).toEqual({ column: 6, message: 'expected a value, got ")"' });
+    expect(error("a in [1 2]")).toEqual({ column: 9, message: 'expected "," or "]", got number 2' });
+    // a "-" starts a number only when a digit follows
+    expect(error("x == -a")).toEqual({ column: 6, message: 'unexpected character "-"' });
+    expect(error("not")).toEqual({ column: 1, message: 'unexpected "not"' });
   });
 
   it("bounds length, nesting and list size", () => {
-    expect(error("a".repeat(RULE_LIMITS.length + 1)).message).toMatch(/longer than 2000/);
+    expect(error("a".repeat(RULE_LIMITS.length + 1))).toEqual({ column: 2001, message: "rule is longer than 2000 characters" });
     expect(parseRule("a".repeat(RULE_LIMITS.length)).ok).toBe(true);
     const nested = (n: number) => "(".repeat(n) + "a" + ")".repeat(n);
     expect(parseRule(nested(RULE_LIMITS.depth)).ok).toBe(true);
