@@ -12,6 +12,9 @@ describe("parseVary: what the browser gets (contract §5)", () => {
     ["not ours, several, written tightly: passed on as written", "Accept-Encoding,Cookie", "Accept-Encoding,Cookie", false],
     ["twice", "X-Experiment-Enrollments, Cookie, X-Experiment-Enrollments", "Cookie", true],
     ["with empty members", "X-Experiment-Enrollments, , Cookie,", "Cookie", true],
+    // Nothing left once ours is taken out: no Vary at all, not an empty one.
+    ["only ours, twice", "X-Experiment-Enrollments, x-experiment-enrollments", null, true],
+    ["only ours, with empty members", ",X-Experiment-Enrollments,", null, true],
     ["absent", "Accept-Encoding, Cookie", "Accept-Encoding, Cookie", false],
     ["absent, one name", "Accept-Encoding", "Accept-Encoding", false],
     ["a look-alike token", "X-Experiment-Enrollments-V2", "X-Experiment-Enrollments-V2", false],
