@@ -29,7 +29,6 @@ export function scanCookieHeader(header: string | null, name: RegExp = UNIQ_NAME
   const NAME = name;
   NAME.lastIndex = 0;
   let m = NAME.exec(header);
-  if (m === null) return { values: [], rest: header };
   const values: string[] = [];
   const len = header.length;
   let rest = "";
@@ -49,8 +48,9 @@ export function scanCookieHeader(header: string | null, name: RegExp = UNIQ_NAME
     }
     m = NAME.exec(header);
   }
+  // No pair of ours (no match, or only inside values): the header as it came.
   if (values.length === 0) return { values, rest: header };
-  if (keptFrom < len) rest += header.slice(keptFrom);
+  rest += header.slice(keptFrom); // past the end (the last pair ran to it): ""
   // Trim separators and spaces left at either end; nothing left: drop the header.
   let from = 0;
   let to = rest.length;
