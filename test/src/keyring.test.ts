@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEVELOPMENT_KEY, parseKeyRing } from "../../src/keyring.js";
+import { DEVELOPMENT_KEY, DEVELOPMENT_PREVIEW_KEY, parseKeyRing } from "../../src/keyring.js";
 import { DEV_KEYS, DEV_KEYS_ROTATED } from "../fixtures/config.js";
 
 describe("parseKeyRing", () => {
@@ -29,6 +29,20 @@ describe("parseKeyRing", () => {
     const r = parseKeyRing("3:bm90LXRoZS1kZXYta2V5LWZvci10ZXN0cy1vbmx5ISE");
     expect(r.ok && r.ring.usesDevelopmentKey).toBe(false);
     expect(r.ok && r.ring.tags).toEqual([3]);
+  });
+
+  it("the committed preview key counts as a development key too", () => {
+    const r = parseKeyRing(`3:${DEVELOPMENT_PREVIEW_KEY}`);
+    expect(r.ok && r.ring.usesDevelopmentKey).toBe(true);
+  });
+
+  it("takes every tag up to 255, three digits included", () => {
+    const r = parseKeyRing(`255:${DEVELOPMENT_KEY},100:ZGV2ZWxvcG1lbnQta2V5LTItcm90YXRpb24tZGVtbyE`);
+    expect(r.ok && r.ring.tags).toEqual([255, 100]);
+  });
+
+  it("an entry starting with ':' has a colon but no tag", () => {
+    expect(parseKeyRing(`:${DEVELOPMENT_KEY}`)).toEqual({ ok: false, error: "key ring entry 1: tag must be an integer 0..255" });
   });
 
   it("errors name the entry by its position, counting from 1", () => {
