@@ -57,13 +57,13 @@ export function decodeBase64urlInto(text: string, out: Uint8Array): boolean {
   if (rest === 2) {
     const a = sextet(text, i), b = sextet(text, i + 1);
     if ((a | b) > 63 || (b & 0x0f) !== 0) return false;
-    out[o++] = (a << 2) | (b >>> 4);
+    out[o] = (a << 2) | (b >>> 4); // the last byte: o is not read again
   } else if (rest === 3) {
     const a = sextet(text, i), b = sextet(text, i + 1), c = sextet(text, i + 2);
     if ((a | b | c) > 63 || (c & 0x03) !== 0) return false;
     const n = (a << 18) | (b << 12) | (c << 6);
     out[o++] = n >>> 16;
-    out[o++] = (n >>> 8) & 0xff;
+    out[o] = (n >>> 8) & 0xff; // the last byte
   }
   return true;
 }

@@ -25,11 +25,10 @@ export const PREVIEW_NAME = /wmf-preview[ \t]*=/gi;
  * work), and each pair found is cut out of the text; no match: the header as it came.
  */
 export function scanCookieHeader(header: string | null, name: RegExp = UNIQ_NAME): CookieScan {
-  if (header === null || header === "") return { values: [], rest: null };
+  if (!header) return { values: [], rest: null }; // null or ""
   const NAME = name;
   NAME.lastIndex = 0;
   let m = NAME.exec(header);
-  if (m === null) return { values: [], rest: header };
   const values: string[] = [];
   const len = header.length;
   let rest = "";
@@ -37,7 +36,8 @@ export function scanCookieHeader(header: string | null, name: RegExp = UNIQ_NAME
   while (m !== null) {
     // A pair starts after ";" (or at the start) and optional spaces: "x=wmf-uniq=" is a value.
     let b = m.index - 1;
-    while (b >= 0 && (header.charCodeAt(b) === 32 || header.charCodeAt(b) === 9)) b--;
+    // Before the start, charCodeAt is NaN: the walk stops at -1.
+    while (header.charCodeAt(b) === 32 || header.charCodeAt(b) === 9) b--;
     if (b < 0 || header.charCodeAt(b) === 59 /* ; */) {
       let end = header.indexOf(";", NAME.lastIndex);
       if (end < 0) end = len;
@@ -49,12 +49,13 @@ export function scanCookieHeader(header: string | null, name: RegExp = UNIQ_NAME
     }
     m = NAME.exec(header);
   }
+  // No pair of ours (no match, or only inside values): the header as it came.
   if (values.length === 0) return { values, rest: header };
-  if (keptFrom < len) rest += header.slice(keptFrom);
+  rest += header.slice(keptFrom); // past the end (the last pair ran to it): ""
   // Trim separators and spaces left at either end; nothing left: drop the header.
   let from = 0;
   let to = rest.length;
-  while (from < to && isSeparator(rest.charCodeAt(from))) from++;
+  while (isSeparator(rest.charCodeAt(from))) from++; // past the end, charCodeAt is NaN
   while (to > from && isSeparator(rest.charCodeAt(to - 1))) to--;
   return { values, rest: from === to ? null : rest.slice(from, to) };
 }

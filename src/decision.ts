@@ -113,8 +113,8 @@ export interface Decision {
   readonly withheld: number;
 }
 
-const BASE: Decision = Object.freeze({
-  outcome: "pass-through:no-config",
+// Every return names its own outcome, so the defaults have none.
+const BASE: Omit<Decision, "outcome"> = Object.freeze({
   enrollments: "",
   timingPairs: "",
   setCookie: null,

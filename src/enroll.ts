@@ -161,7 +161,8 @@ export function enroll(
     }
     trace?.push({ experiment: exp, eligible: true, allocation, bucket, group: found >= 0 ? table.groups[found]! : null });
   }
-  if (live === 0 && skipped === 0) return NONE;
+  // Nothing skipped either: a skip needs `live` at the cap first.
+  if (live === 0) return NONE;
   return { experiments, tables, groups, subjects: subjects ?? new Uint32Array(0), slots, live, skipped, forced: forcedCount };
 }
 

@@ -45,7 +45,7 @@ export type KeyRingResult = { ok: true; ring: KeyRing } | { ok: false; error: st
  */
 export function parseKeyRing(text: string | undefined | null): KeyRingResult {
   if (text == null || text.trim() === "") return { ok: false, error: "key ring is empty or missing" };
-  const table: (KeyEntry | undefined)[] = new Array(256);
+  const table: (KeyEntry | undefined)[] = []; // sparse: a tag's entry, or undefined
   const tags: number[] = [];
   let dev = false;
   const parts = text.split(",");

@@ -17,7 +17,7 @@ export function cookieExpiry(nowMs: number): string {
 }
 
 let lastDay = Number.NaN;
-let lastExpiry = "";
+let lastExpiry: string; // set by the first call: no day equals NaN
 
 /**
  * The exact `Set-Cookie` line for a minted token. `domain` null gives a host-only cookie

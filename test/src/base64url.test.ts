@@ -16,6 +16,13 @@ describe("base64url", () => {
     expect(decodeBase64url("-_-_")).toEqual(Uint8Array.from([0xfb, 0xff, 0xbf]));
   });
 
+  it("takes the alphabet's last character (63) in a short tail too", () => {
+    // 63 is in the alphabet: only values above it mean a foreign character.
+    expect(decodeBase64url("_w")).toEqual(Uint8Array.from([0xff]));
+    expect(decodeBase64url("__8")).toEqual(Uint8Array.from([0xff, 0xff]));
+    expect(encodeBase64url(Uint8Array.from([0xff, 0xff]))).toBe("__8");
+  });
+
   it("round-trips random byte strings and agrees with Node's encoder", () => {
     const rnd = seededRandom(7);
     for (let n = 0; n < 200; n++) {

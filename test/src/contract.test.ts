@@ -30,6 +30,34 @@ describe("contract constants", () => {
     });
   });
 
+  it("the comment key, previews, the withheld group and the bounds of §1, §8 and §10", () => {
+    expect({
+      COMMENT_KEY: contract.COMMENT_KEY,
+      PREVIEW_PARAM: contract.PREVIEW_PARAM,
+      PREVIEW_COOKIE: contract.PREVIEW_COOKIE,
+      WITHHELD_GROUP: contract.WITHHELD_GROUP,
+      RULE_LIMITS: contract.RULE_LIMITS,
+      TARGETING_LIMITS: contract.TARGETING_LIMITS,
+      MAX_LIVE_EXPERIMENTS: contract.MAX_LIVE_EXPERIMENTS,
+      MAX_PREVIEW_TTL_MS: contract.MAX_PREVIEW_TTL_MS,
+      MAX_PREVIEW_PAIRS: contract.MAX_PREVIEW_PAIRS,
+      MAX_PREVIEW_TOKEN_LENGTH: contract.MAX_PREVIEW_TOKEN_LENGTH,
+      CONSTANT_NAME: [contract.CONSTANT_NAME.source, contract.CONSTANT_NAME.flags],
+    }).toEqual({
+      COMMENT_KEY: "_comment",
+      PREVIEW_PARAM: "wmf-preview",
+      PREVIEW_COOKIE: "WMF-Preview",
+      WITHHELD_GROUP: "0",
+      RULE_LIMITS: { length: 2_000, depth: 16, listItems: 256 },
+      TARGETING_LIMITS: { constants: 64, constantListItems: 1_000, allocations: 16 },
+      MAX_LIVE_EXPERIMENTS: 128,
+      MAX_PREVIEW_TTL_MS: 604_800_000, // 7 days
+      MAX_PREVIEW_PAIRS: 32,
+      MAX_PREVIEW_TOKEN_LENGTH: 2_048,
+      CONSTANT_NAME: ["^[A-Za-z_][A-Za-z0-9_]{0,63}$", ""],
+    });
+  });
+
   it("name patterns, as the contract writes them", () => {
     expect([contract.EXPERIMENT_NAME.source, contract.GROUP_NAME.source, contract.HOST_NAME.source]).toEqual([
       "^[A-Za-z0-9][-_.A-Za-z0-9]{7,62}$",

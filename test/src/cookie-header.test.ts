@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { scanCookieHeader } from "../../src/cookie-header.js";
+import { PREVIEW_NAME, scanCookieHeader } from "../../src/cookie-header.js";
 
 describe("scanCookieHeader", () => {
   it("finds the cookie in any casing and strips it, keeping the rest in order", () => {
@@ -43,6 +43,24 @@ describe("scanCookieHeader", () => {
   it.each([["\t"], ["\n"], ["\r"], [" "], [";"]])("trims %j left at either end of what remains", (sep) => {
     expect(scanCookieHeader(`WMF-Uniq=x;${sep}a=1`)).toEqual({ values: ["x"], rest: "a=1" });
     expect(scanCookieHeader(`a=1${sep};WMF-Uniq=x`)).toEqual({ values: ["x"], rest: "a=1" });
+  });
+
+  it("a pair may start after spaces or tabs, at the very start too", () => {
+    expect(scanCookieHeader(" WMF-Uniq=x")).toEqual({ values: ["x"], rest: null });
+    expect(scanCookieHeader("\tWMF-Uniq=x")).toEqual({ values: ["x"], rest: null });
+    expect(scanCookieHeader("a=1;\tWMF-Uniq=x")).toEqual({ values: ["x"], rest: "a=1" });
+    expect(scanCookieHeader("WMF-Uniq\t=x")).toEqual({ values: ["x"], rest: null });
+  });
+
+  it("our name only inside a value: the header as it came, separators and all", () => {
+    // Nothing was cut, so nothing is trimmed either.
+    expect(scanCookieHeader(" a=wmf-uniq=1; ")).toEqual({ values: [], rest: " a=wmf-uniq=1; " });
+  });
+
+  it("reads WMF-Preview with its own name pattern, leaving WMF-Uniq in the rest", () => {
+    expect(scanCookieHeader("a=1; WMF-Preview =t; WMF-Uniq=u;WMF-Preview=v", PREVIEW_NAME)).toEqual({ values: ["t", "v"], rest: "a=1; WMF-Uniq=u" });
+    expect(scanCookieHeader("wmf-preview\t=t", PREVIEW_NAME)).toEqual({ values: ["t"], rest: null });
+    expect(scanCookieHeader("WMF-Previewx=t; xWMF-Preview=u", PREVIEW_NAME)).toEqual({ values: [], rest: "WMF-Previewx=t; xWMF-Preview=u" });
   });
 
   it("scales to hundreds of cookies and keeps every other one", () => {

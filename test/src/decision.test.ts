@@ -134,6 +134,13 @@ describe("decide: bots (contract §9)", () => {
     expect(decide(input({ presented: [], host: "fr.wikipedia.org", facts: factsOf({ userAgent: GOOGLEBOT }).facts }))).toMatchObject({ outcome: "bot:crawler", split: false });
   });
 
+  it("a bot takes the split cache from an experiment's first millisecond to the one before its end", () => {
+    const start = Date.parse("2025-06-01T00:00:00Z"), end = Date.parse("2025-07-01T00:00:00Z");
+    const one = compile({ "only-experiment": { start: "2025-06-01T00:00:00Z", end: "2025-07-01T00:00:00Z", domains: { [EN]: { groups: { all: [0, 99999] } } } } });
+    const split = (nowMs: number) => decide(input({ config: one, nowMs, presented: [], facts: factsOf({ userAgent: GOOGLEBOT }).facts })).split;
+    expect([split(start - 1), split(start), split(end - 1), split(end)]).toEqual([false, true, true, false]);
+  });
+
   it("BOT_POLICY=include treats a crawler like any visitor", () => {
     const d = decide(input({ presented: [], botPolicy: "include", facts: factsOf({ userAgent: GOOGLEBOT }).facts }));
     expect(d.outcome).toBe("enrolled");
@@ -144,6 +151,16 @@ describe("decide: bots (contract §9)", () => {
     const { facts, calls } = factsOf();
     expect(decide(input({ presented: [], facts })).minted).toBe("absent");
     expect(calls.n).toBe(1);
+  });
+});
+
+describe("decide: pages", () => {
+  it("a host with nothing live: no header, no split cache, no 204", () => {
+    expect(decide(input({ host: "fr.wikipedia.org" }))).toMatchObject({ outcome: "no-live-experiments", enrollments: "", timingPairs: "", split: false, answer204: false, enrolled: 0 });
+  });
+
+  it("an enrolled page is answered by the origin, never with a 204", () => {
+    expect(decide(input())).toMatchObject({ outcome: "enrolled", split: true, answer204: false });
   });
 });
 
@@ -199,6 +216,12 @@ describe("decide: the event intake (contract §4)", () => {
     expect(d.outcome).toBe("events-forwarded");
     expect(d.enrollments).toMatch(/^([A-Za-z0-9][-_.A-Za-z0-9]*=[A-Za-z0-9][-_.A-Za-z0-9]*\/[A-Za-z0-9_-]{22};)+$/);
     expect(d.timingPairs).toBe("");
+  });
+
+  it("no config, or none for the host: 204 without enrolling", () => {
+    // The intake stops before enrollment, so there is no (empty) enrollment to report.
+    expect(decide(input({ isEvents: true, config: null }))).toMatchObject({ outcome: "events-204:no-experiments", answer204: true, enrollment: null });
+    expect(decide(input({ isEvents: true, host: "fr.wikipedia.org" }))).toMatchObject({ outcome: "events-204:no-experiments", answer204: true, enrollment: null });
   });
 
   it("not enrolled in any live experiment: 204", () => {
@@ -293,6 +316,10 @@ describe("decide: previews (contract §10)", () => {
     expect(pairsOf(d)["ten-percent-sample"]).toBeUndefined();
     expect(d.forced).toBe(0);
     expect(pairsOf(d)["fifty-fifty-test"]).toBe(pairsOf(decide(input({ config: targeted(), host: DE })))["fifty-fifty-test"]);
+  });
+
+  it("no preview cookie: nothing to clear, nothing refused", () => {
+    expect(decide(withPreview([]))).toMatchObject({ outcome: "enrolled", previewCookie: null, previewRejected: null, forced: 0 });
   });
 
   it("a bad cookie is ignored, counted and cleared; the first that verifies wins", () => {

@@ -1,12 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { CompiledConfig } from "../../src/config-compile.js";
 import { parseConfig } from "../../src/config-parse.js";
-import { enroll } from "../../src/enroll.js";
+import { enroll, type EnrollmentStep } from "../../src/enroll.js";
 import { MAX_LIVE_EXPERIMENTS } from "../../src/contract.js";
 import { parseKeyRing } from "../../src/keyring.js";
+import { buildContext, type RequestContext } from "../../src/request-context.js";
 import { bucketOf } from "../../src/subject.js";
 import { mintToken, type Identity } from "../../src/token.js";
-import { DEV_KEYS, NOW, sampleConfig } from "../fixtures/config.js";
+import { DEV_KEYS, NOW, sampleConfig, targetedExperiments } from "../fixtures/config.js";
+import { BROWSER_UA } from "../helpers/browser-ua.js";
 import { seededRandom } from "../helpers/random.js";
 import { lazy } from "../helpers/lazy.js";
 
@@ -99,6 +101,69 @@ describe("enroll", () => {
     expect(e.skipped).toBe(5);
     expect(e.experiments).toHaveLength(MAX_LIVE_EXPERIMENTS);
     expect(e.experiments.at(-1)!.name).toBe(`bulk-experiment-${MAX_LIVE_EXPERIMENTS - 1}`);
+  });
+});
+
+const DE = "de.wikipedia.org";
+const targeted = lazy(() => compile(targetedExperiments("2025-06-01T00:00:00Z", "2025-07-01T00:00:00Z")));
+const contextOf = (country: string): (() => RequestContext) => () =>
+  buildContext(DE, { path: "/wiki/X", userAgent: BROWSER_UA, acceptLanguage: "de", country, cookieHeader: null, verifiedBot: false }, /Session$/);
+/** One experiment on en with the given groups (and allocations), live at NOW. */
+const single = (domain: Record<string, unknown>) =>
+  compile({ "single-experiment": { start: "2025-06-01T00:00:00Z", end: "2025-07-01T00:00:00Z", domains: { "en.wikipedia.org": domain } } });
+const bucketAt = (id: Identity): number => {
+  const steps: EnrollmentStep[] = [];
+  enroll(id, "en.wikipedia.org", NOW, single({ groups: { all: [0, 99999] } }), false, undefined, steps);
+  return steps[0]!.bucket;
+};
+
+describe("enroll: ranges, rules, previews and the trace", () => {
+  it("a bucket is in a range from its first to its last value, and in no group when below a range", () => {
+    // The visitor's bucket is the same in every config with the same selector (its name).
+    const id = population()[0]!;
+    const b = bucketAt(id);
+    expect(b).toBeGreaterThan(1);
+    expect(groupsOf(id, "en.wikipedia.org", single({ groups: { only: [b, b] } }))).toEqual({ "single-experiment": "only" });
+    // Below a range is in none of it, even with a later range: the search stops at the first range above.
+    expect(groupsOf(id, "en.wikipedia.org", single({ groups: { low: [0, b - 2], high: [b + 1, 99999] } }))).toEqual({});
+    expect(groupsOf(id, "en.wikipedia.org", single({ groups: { low: [0, b - 1], high: [b, 99999] } }))).toEqual({ "single-experiment": "high" });
+  });
+
+  it("a rule without a request context is a programming error, said so", () => {
+    expect(() => enroll(population()[0]!, DE, NOW, targeted())).toThrow("an experiment has a rule, but enroll() was given no request context");
+  });
+
+  it("the trace says why: ineligible, allocated, or forced by a preview", () => {
+    const id = population()[0]!;
+    const steps: EnrollmentStep[] = [];
+    enroll(id, DE, NOW, targeted(), false, contextOf("US"), steps);
+    expect(steps.map(({ experiment, ...s }) => ({ name: experiment.name, ...s }))).toEqual([
+      { name: "german-readers-only", eligible: false, allocation: -1, bucket: -1, group: null },
+      { name: "mobile-gets-more", eligible: true, allocation: -1, bucket: steps[1]!.bucket, group: steps[1]!.bucket < 5000 ? "control" : steps[1]!.bucket < 10000 ? "treatment" : null },
+    ]);
+    const forced: EnrollmentStep[] = [];
+    const e = enroll(id, DE, NOW, targeted(), false, contextOf("US"), forced, new Map([["german-readers-only", "control"], ["mobile-gets-more", "treatment"]]));
+    expect(forced.map(({ experiment, ...s }) => ({ name: experiment.name, ...s }))).toEqual([
+      { name: "german-readers-only", eligible: true, allocation: -1, bucket: -1, group: "control", forced: true },
+      { name: "mobile-gets-more", eligible: true, allocation: -1, bucket: -1, group: "treatment", forced: true },
+    ]);
+    expect(e.forced).toBe(2);
+    expect(e.groups).toEqual([0, 1]);
+  });
+
+  it("a preview may force a group only an allocation has, taken from that allocation's table", () => {
+    const config = single({
+      groups: { control: [0, 4999] },
+      allocations: [
+        { rule: 'country == "FR"', groups: { wide: [0, 49999] } },
+        { rule: 'country == "DE"', groups: { extra: [0, 49999], more: [50000, 99999] } },
+      ],
+    });
+    const steps: EnrollmentStep[] = [];
+    const e = enroll(population()[0]!, "en.wikipedia.org", NOW, config, false, contextOf("US"), steps, new Map([["single-experiment", "extra"]]));
+    expect(steps.map((s) => [s.allocation, s.group, s.forced])).toEqual([[1, "extra", true]]);
+    expect(e.tables[0]).toBe(config.hosts.get("en.wikipedia.org")!.experiments[0]!.allocations[1]!.table);
+    expect(e.groups).toEqual([0]);
   });
 });
 

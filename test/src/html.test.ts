@@ -32,5 +32,8 @@ describe("html", () => {
     expect(groupDigits(999)).toBe("999");
     expect(groupDigits(99999)).toBe("99,999");
     expect(groupDigits(100000)).toBe("100,000");
+    // Several separators: every group of three from the right, none at the front.
+    expect(groupDigits(1234567)).toBe("1,234,567");
+    expect(groupDigits(123456789)).toBe("123,456,789");
   });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { DEVELOPMENT_KEY, parseKeyRing } from "../../src/keyring.js";
+import { DEVELOPMENT_KEY, DEVELOPMENT_PREVIEW_KEY, parseKeyRing } from "../../src/keyring.js";
+import { decodeBase64url } from "../../src/base64url.js";
+import { sipHash128, sipKey } from "../../src/siphash.js";
 import { DEV_KEYS, DEV_KEYS_ROTATED } from "../fixtures/config.js";
 
 describe("parseKeyRing", () => {
@@ -31,6 +33,20 @@ describe("parseKeyRing", () => {
     expect(r.ok && r.ring.tags).toEqual([3]);
   });
 
+  it("the committed preview key counts as a development key too", () => {
+    const r = parseKeyRing(`3:${DEVELOPMENT_PREVIEW_KEY}`);
+    expect(r.ok && r.ring.usesDevelopmentKey).toBe(true);
+  });
+
+  it("takes every tag up to 255, three digits included", () => {
+    const r = parseKeyRing(`255:${DEVELOPMENT_KEY},100:ZGV2ZWxvcG1lbnQta2V5LTItcm90YXRpb24tZGVtbyE`);
+    expect(r.ok && r.ring.tags).toEqual([255, 100]);
+  });
+
+  it("an entry starting with ':' has a colon but no tag", () => {
+    expect(parseKeyRing(`:${DEVELOPMENT_KEY}`)).toEqual({ ok: false, error: "key ring entry 1: tag must be an integer 0..255" });
+  });
+
   it("errors name the entry by its position, counting from 1", () => {
     expect(parseKeyRing(`${DEV_KEYS},5`)).toEqual({ ok: false, error: "key ring entry 2: expected <tag>:<key>" });
   });
@@ -39,6 +55,16 @@ describe("parseKeyRing", () => {
     const r = parseKeyRing(DEV_KEYS);
     if (!r.ok) throw new Error(r.error);
     expect(Array.from(r.ring.minting.macKey)).not.toEqual(Array.from(r.ring.minting.subjectKey));
+  });
+
+  it("derives each subkey as documented: SipHash-2-4-128(K1, label || K2)", () => {
+    // Written out from the key derivation v1 comment, byte by byte.
+    const r = parseKeyRing(DEV_KEYS);
+    if (!r.ok) throw new Error(r.error);
+    const k = decodeBase64url(DEVELOPMENT_KEY)!;
+    const derive = (label: string) => Array.from(sipKey(sipHash128(k.subarray(0, 16), new Uint8Array([...new TextEncoder().encode(label), ...k.subarray(16)]))));
+    expect(Array.from(r.ring.minting.macKey)).toEqual(derive("wmf-uniq/mac/v1\0"));
+    expect(Array.from(r.ring.minting.subjectKey)).toEqual(derive("wmf-uniq/subject/v1\0"));
   });
 
   it("derives subkeys from all 32 bytes: keys sharing a 16-byte prefix share nothing", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cookieExpiry, serializeUniqCookie } from "../../src/set-cookie.js";
+import { CLEAR_PREVIEW_COOKIE, cookieExpiry, serializePreviewCookie, serializeUniqCookie } from "../../src/set-cookie.js";
 
 describe("Set-Cookie for WMF-Uniq", () => {
   it("expires at 00:00:00 GMT on the date 365 days ahead, whatever the time of day", () => {
@@ -17,5 +17,15 @@ describe("Set-Cookie for WMF-Uniq", () => {
 
   it("is host-only without a domain", () => {
     expect(serializeUniqCookie("T", null, 0)).toBe("WMF-Uniq=T; Path=/; HttpOnly; Secure; SameSite=None; Expires=Fri, 01 Jan 1971 00:00:00 GMT");
+  });
+});
+
+describe("Set-Cookie for WMF-Preview (contract §10)", () => {
+  it("is host-only, Lax, and expires with its token", () => {
+    expect(serializePreviewCookie("T", Date.parse("2025-06-15T13:30:05Z"))).toBe("WMF-Preview=T; Path=/; HttpOnly; Secure; SameSite=Lax; Expires=Sun, 15 Jun 2025 13:30:05 GMT");
+  });
+
+  it("is cleared with the same attributes, expired at once", () => {
+    expect(CLEAR_PREVIEW_COOKIE).toBe("WMF-Preview=; Path=/; HttpOnly; Secure; SameSite=Lax; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0");
   });
 });

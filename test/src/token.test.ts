@@ -43,6 +43,13 @@ describe("WMF-Uniq token v1", () => {
     expect(hex(identity.id)).toBe(hex(seq(16, 100)));
   });
 
+  it("asks the CSPRNG for the 16 bytes of the ID, once", () => {
+    // The random source sees only the ID: never the header bytes or the MAC's place.
+    const asked: number[] = [];
+    mintToken(dev(), 0, (b) => asked.push(b.length));
+    expect(asked).toEqual([16]);
+  });
+
   it("two mints from a real CSPRNG differ", () => {
     const random = (b: Uint8Array) => crypto.getRandomValues(b);
     expect(mintToken(dev(), 0, random).value).not.toBe(mintToken(dev(), 0, random).value);
