@@ -93,6 +93,15 @@ describe("targeting in the config (contract §8)", () => {
       '$["targeted-experiment"].constants.obj: must be a string, a finite number, true or false, or a list of one of those',
       '$["targeted-experiment"].constants.inf: must be a finite number',
     ]);
+    // Every word of the rule language is taken, not only true.
+    const words = targeted();
+    words["targeted-experiment"].constants = { false: 0, in: 1, not: 2 };
+    delete words["targeted-experiment"].eligibility;
+    expect(issuesOf(parseConfig(words))).toEqual([
+      '$["targeted-experiment"].constants.false: constant name "false" is taken by the rule language',
+      '$["targeted-experiment"].constants.in: constant name "in" is taken by the rule language',
+      '$["targeted-experiment"].constants.not: constant name "not" is taken by the rule language',
+    ]);
     const clash = targeted();
     clash["targeted-experiment"].constants = { country: "DE", true: 1, mixed: ["a", 1] };
     delete clash["targeted-experiment"].eligibility;
