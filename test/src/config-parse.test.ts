@@ -199,6 +199,8 @@ describe("parseConfig rejects, with the path of each problem", () => {
     ["an overlap among nine groups", groups(Object.fromEntries([...Array.from({ length: 8 }, (_, i) => [`g${i}`, [i * 10, i * 10 + 9]]), ["late", [75, 80]]])), ['$["valid-experiment"].domains["en.wikipedia.org"].groups.late: range [75, 80] overlaps group "g7" [70, 79]']],
     ["case twins among nine groups", groups(Object.fromEntries([...Array.from({ length: 8 }, (_, i) => [`g${i}`, [i * 10, i * 10 + 9]]), ["G0", [90, 99]]])), ['$["valid-experiment"].domains["en.wikipedia.org"].groups.G0: group name differs from "g0" only by case']],
     ["a domain that is not an object", (d) => ((d["valid-experiment"].domains = { "en.wikipedia.org": 5 }), d), ['$["valid-experiment"].domains["en.wikipedia.org"]: must be an object with groups']],
+    // Only an object built in code can hold undefined: it is no missing key, it is no object.
+    ["a domain that is undefined", (d) => ((d["valid-experiment"].domains = { "en.wikipedia.org": undefined }), d), ['$["valid-experiment"].domains["en.wikipedia.org"]: must be an object with groups']],
     ["groups that are an array", groups([]), ['$["valid-experiment"].domains["en.wikipedia.org"].groups: must be an object of group ranges']],
     ["groups that are a string", groups("x"), ['$["valid-experiment"].domains["en.wikipedia.org"].groups: must be an object of group ranges']],
     ["domains that are an array", (d) => ((d["valid-experiment"].domains = []), d), ['$["valid-experiment"].domains: must be an object keyed by host']],
