@@ -198,6 +198,10 @@ describe("quickExperiment, shape by shape", () => {
     ["a string last bucket", withGroups({ a: [0, "9"] }), false],
   ];
 
+  it("the schema's own word for an experiment that is no object (parseConfig says it before)", () => {
+    expect(v.safeParse(ExperimentSchema, null).issues!.map((i) => i.message)).toEqual(["experiment must be an object"]);
+  });
+
   it.each(cases)("%s", (_, input, taken) => {
     agrees(input);
     for (const reuse of [false, true]) expect(quickExperiment(structuredClone(input), reuse) !== undefined).toBe(taken);

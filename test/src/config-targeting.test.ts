@@ -124,6 +124,12 @@ describe("targeting in the config (contract §8)", () => {
     const long = targeted();
     long["targeted-experiment"].constants.launch_countries = Array.from({ length: TARGETING_LIMITS.constantListItems + 1 }, () => "DE");
     expect(issuesOf(parseConfig(long))).toEqual(['$["targeted-experiment"].constants.launch_countries: list has more than 1000 items']);
+    const notObjects = targeted();
+    notObjects["targeted-experiment"].domains["de.wikipedia.org"].allocations = [5, { rule: "true" }];
+    expect(issuesOf(parseConfig(notObjects))).toEqual([
+      '$["targeted-experiment"].domains["de.wikipedia.org"].allocations[0]: must be an object with a rule and groups',
+      '$["targeted-experiment"].domains["de.wikipedia.org"].allocations[1].groups: is required',
+    ]);
     const wrongType = targeted();
     wrongType["targeted-experiment"].eligibility = 42;
     wrongType["targeted-experiment"].domains["de.wikipedia.org"].allocations = {};
