@@ -120,7 +120,8 @@ function isJsonObject(input: unknown): input is Record<string, unknown> {
 }
 
 function isBucket(x: unknown): x is number {
-  return typeof x === "number" && Number.isInteger(x) && x >= 0 && x <= BUCKETS - 1;
+  // Number.isInteger is false for anything but a number.
+  return Number.isInteger(x) && (x as number) >= 0 && (x as number) <= BUCKETS - 1;
 }
 
 // Groups as valibot would output them, or undefined when the schema must look (any doubt).
@@ -231,12 +232,13 @@ export function quickExperiment(input: unknown, reuse: boolean): ExperimentInput
   return result as ExperimentInput;
 }
 
-// A copy of a domains object's entries before `stop` (all reused as they are), _comment left out.
+// A copy of a domains object's entries before `stop` (all reused as they are). None of them
+// is a _comment: quickExperiment starts the copy at the first one, if not before.
 function copyUntil(domains: Record<string, unknown>, stop: string): Record<string, DomainOutput> {
   const out: Record<string, DomainOutput> = {};
   for (const host in domains) {
     if (host === stop) break;
-    if (host !== COMMENT_KEY) out[host] = domains[host] as DomainOutput;
+    out[host] = domains[host] as DomainOutput;
   }
   return out;
 }

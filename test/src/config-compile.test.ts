@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { CompiledConfig } from "../../src/config-compile.js";
+import { compileConfig, type CompiledConfig, type NamedExperiment } from "../../src/config-compile.js";
 import { parseConfig } from "../../src/config-parse.js";
 
 /** The request-time form of a config (src/config-compile.ts), built through parseConfig. */
@@ -51,6 +51,20 @@ describe("compiled experiments are shared between hosts with equal groups", () =
   });
 });
 
+describe("the page-header strings of a range table", () => {
+  it("group \"0\" has no page pair and is the withheld group; every other group has its pair", () => {
+    const c = compile({ "hosts-experiment": experiment({ "a.example": on({ b: [50, 99], "0": [0, 9], a: [10, 49] }) }) });
+    const e = c.hosts.get("a.example")!.experiments[0]!;
+    expect({ groups: e.groups, pagePairs: e.pagePairs, withheldGroup: e.withheldGroup }).toEqual({
+      groups: ["0", "a", "b"],
+      pagePairs: ["", "hosts-experiment=a;", "hosts-experiment=b;"],
+      withheldGroup: 0,
+    });
+    const none = compile({ "hosts-experiment": experiment({ "a.example": on({ a: [0, 9] }) }) }).hosts.get("a.example")!.experiments[0]!;
+    expect([none.pagePairs, none.withheldGroup]).toEqual([["hosts-experiment=a;"], -1]);
+  });
+});
+
 describe("derivation slots", () => {
   it("one slot per (selector, host input): shared selectors share, unique_domain splits by host", () => {
     const c = compile({
@@ -66,6 +80,30 @@ describe("derivation slots", () => {
     expect(b.fingerprints).toHaveLength(1);
     // b.example's unique_domain input is its own, so its fingerprint differs from a.example's.
     expect(Array.from(b.fingerprints[0]!)).not.toEqual(Array.from(a.fingerprints[0]!));
+  });
+
+  it("a selector first seen after a host's slots were first shared is shared too", () => {
+    const shared = (selector: string) => experiment({ "a.example": on({ x: [0, 9] }) }, { shared_selector: selector });
+    const c = compile({
+      "first-experiment": shared("selector-one"),
+      "second-experiment": shared("selector-one"),
+      "third-experiment": shared("selector-two"),
+      "fourth-experiment": shared("selector-two"),
+      "fifth-experiment": shared("selector-one"),
+    });
+    expect(Array.from(c.hosts.get("a.example")!.slots)).toEqual([0, 0, 1, 1, 0]);
+  });
+});
+
+describe("compileConfig without compiled rules (tools that compile a structure alone)", () => {
+  it("reads the hosts from the experiment, and has no eligibility or allocations", () => {
+    const exp = { name: "plain-experiment", ...experiment({ "a.example": on({ x: [0, 9] }), "b.example": on({ x: [0, 9] }) }) } as NamedExperiment;
+    const r = compileConfig([exp], new Map());
+    if (!("config" in r)) throw new Error(r.collision);
+    expect([...r.config.hosts.keys()]).toEqual(["a.example", "b.example"]);
+    const e = r.config.hosts.get("a.example")!.experiments[0]!;
+    expect([e.eligibility, e.allocations, e.usesContext]).toEqual([null, [], false]);
+    expect(r.config.hosts.get("b.example")!.experiments[0]).toBe(e);
   });
 });
 

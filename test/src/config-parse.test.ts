@@ -45,6 +45,12 @@ describe("parseConfig accepts", () => {
     expect(issuesOf(parseConfig({}))).toEqual([]);
   });
 
+  it("a name in the given order that the document does not hold is skipped", () => {
+    const r = parseConfig(base(), ["missing-experiment", "valid-experiment"]);
+    expect(issuesOf(r)).toEqual([]);
+    if (r.ok) expect(r.config.experiments.map((e) => e.name)).toEqual(["valid-experiment"]);
+  });
+
   it("integer-like experiment names stay in document order when parsed from text", () => {
     const text = JSON.stringify({ "zz-experiment": base()["valid-experiment"] }).replace(/}$/, `, "12345678": ${JSON.stringify(base()["valid-experiment"])}}`);
     const r = parseConfigText(text);
@@ -144,6 +150,9 @@ describe("parseConfig rejects, with the path of each problem", () => {
   const cases: [string, (d: Doc) => unknown, string[]][] = [
     ["an array document", () => [], ["$: config must be a JSON object keyed by experiment name"]],
     ["null", () => null, ["$: config must be a JSON object keyed by experiment name"]],
+    // A string has keys of its own ("0", ...), a number none: neither is an empty config.
+    ["a string document", () => "experiment", ["$: config must be a JSON object keyed by experiment name"]],
+    ["a number document", () => 5, ["$: config must be a JSON object keyed by experiment name"]],
     ["a short experiment name", (d) => ({ short: d["valid-experiment"] }), ["$.short: experiment name must match ^[A-Za-z0-9][-_.A-Za-z0-9]{7,62}$"]],
     ["a bad character in a name", (d) => ({ "bad name!!": d["valid-experiment"] }), ['$["bad name!!"]: experiment name must match ^[A-Za-z0-9][-_.A-Za-z0-9]{7,62}$']],
     ["a name starting with a dash", (d) => ({ "-leading-dash": d["valid-experiment"] }), ['$["-leading-dash"]: experiment name must match ^[A-Za-z0-9][-_.A-Za-z0-9]{7,62}$']],
@@ -183,7 +192,15 @@ describe("parseConfig rejects, with the path of each problem", () => {
       '$["valid-experiment"].domains["en.wikipedia.org"].groups.b: range [5, 10] overlaps group "a" [0, 10]',
       '$["valid-experiment"].domains["en.wikipedia.org"].groups.c: range [8, 12] overlaps group "a" [0, 10]',
     ]],
+    // The later range written first: the check must not depend on the order ranges are written in.
+    ["a range starting where an earlier-written one ends", groups({ high: [10, 20], low: [0, 10] }), ['$["valid-experiment"].domains["en.wikipedia.org"].groups.high: range [10, 20] overlaps group "low" [0, 10]']],
+    ["a one-bucket range inside another", groups({ one: [5, 5], wide: [0, 10] }), ['$["valid-experiment"].domains["en.wikipedia.org"].groups.one: range [5, 5] overlaps group "wide" [0, 10]']],
+    // Past eight groups the table is checked without the pairwise fast path.
+    ["an overlap among nine groups", groups(Object.fromEntries([...Array.from({ length: 8 }, (_, i) => [`g${i}`, [i * 10, i * 10 + 9]]), ["late", [75, 80]]])), ['$["valid-experiment"].domains["en.wikipedia.org"].groups.late: range [75, 80] overlaps group "g7" [70, 79]']],
+    ["case twins among nine groups", groups(Object.fromEntries([...Array.from({ length: 8 }, (_, i) => [`g${i}`, [i * 10, i * 10 + 9]]), ["G0", [90, 99]]])), ['$["valid-experiment"].domains["en.wikipedia.org"].groups.G0: group name differs from "g0" only by case']],
     ["a domain that is not an object", (d) => ((d["valid-experiment"].domains = { "en.wikipedia.org": 5 }), d), ['$["valid-experiment"].domains["en.wikipedia.org"]: must be an object with groups']],
+    // Only an object built in code can hold undefined: it is no missing key, it is no object.
+    ["a domain that is undefined", (d) => ((d["valid-experiment"].domains = { "en.wikipedia.org": undefined }), d), ['$["valid-experiment"].domains["en.wikipedia.org"]: must be an object with groups']],
     ["groups that are an array", groups([]), ['$["valid-experiment"].domains["en.wikipedia.org"].groups: must be an object of group ranges']],
     ["groups that are a string", groups("x"), ['$["valid-experiment"].domains["en.wikipedia.org"].groups: must be an object of group ranges']],
     ["domains that are an array", (d) => ((d["valid-experiment"].domains = []), d), ['$["valid-experiment"].domains: must be an object keyed by host']],

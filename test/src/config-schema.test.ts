@@ -118,3 +118,131 @@ describe("quickExperiment (the fast path beside ExperimentSchema)", () => {
     expect(quickExperiment(input, false)!.domains["en.wikipedia.org"]).not.toBe(domains["en.wikipedia.org"]);
   });
 });
+
+describe("quickExperiment, shape by shape", () => {
+  const T0 = "2025-01-01T00:00:00Z";
+  const T1 = "2026-01-01T00:00:00Z";
+  const groups = () => ({ a: [0, 9], b: [10, 19] });
+  const domain = (d: Record<string, unknown> = { groups: groups() }) => ({ start: T0, end: T1, domains: { "en.wikipedia.org": d } });
+  const experiment = (extra: Record<string, unknown>) => ({ start: T0, end: T1, domains: { "en.wikipedia.org": { groups: groups() } }, ...extra });
+  const withGroups = (g: unknown) => domain({ groups: g });
+
+  // Each case names one condition of the fast path: it takes the usual shapes (agreeing with
+  // the schema) and declines everything else, valid or not, so the schema decides and words it.
+  const cases: [string, unknown, boolean][] = [
+    ["the usual experiment", experiment({}), true],
+    ["every optional key", experiment({ cache_split: false, shared_selector: "shared-selector", _comment: "note" }), true],
+    ["keys in another order", { domains: domain().domains, _comment: "c", shared_selector: "shared-selector", cache_split: true, end: T1, start: T0 }, true],
+    ["a domain with unique_domain and _comment, in any order", domain({ groups: groups(), _comment: "d", unique_domain: true }), true],
+    ["a _comment in domains, before the hosts", { ...domain(), domains: { _comment: "hosts", "a.example": { groups: groups() }, "b.example": { groups: groups() } } }, true],
+    ["a _comment in domains, between the hosts", { ...domain(), domains: { "a.example": { groups: groups() }, _comment: "hosts", "b.example": { groups: groups() } } }, true],
+    ["a _comment in groups", withGroups({ a: [0, 9], _comment: "g", b: [10, 19] }), true],
+    ["the first and last buckets", withGroups({ a: [0, 0], b: [99999, 99999] }), true],
+    ["null", null, false],
+    ["an array", [], false],
+    ["a string", "x", false],
+    ["an eligibility rule (targeting: the schema's)", experiment({ eligibility: "true" }), false],
+    ["a key that is there but undefined", experiment({ cache_split: undefined }), false],
+    ["an unknown key", experiment({ weight: 1 }), false],
+    ["a start that is no string", experiment({ start: 5 }), false],
+    ["a start without the T", experiment({ start: "2025-01-01 00:00:00Z" }), false],
+    ["a start that is no real date", experiment({ start: "2025-02-30T00:00:00Z" }), false],
+    // A real instant that Date reads, but not in the contract's four-digit form.
+    ["a start with a six-digit year", experiment({ start: "+010000-01-01T00:00:00Z" }), false],
+    ["an end with a six-digit year", experiment({ end: "+010000-01-01T00:00:00Z" }), false],
+    ["an end that is no string", experiment({ end: 5 }), false],
+    ["an end with fractions", experiment({ end: "2026-01-01T00:00:00.000Z" }), false],
+    ["an end that is no real date", experiment({ end: "2025-02-30T00:00:00Z" }), false],
+    ["a cache_split that is no boolean", experiment({ cache_split: "yes" }), false],
+    ["a shared_selector that is no string", experiment({ shared_selector: 5 }), false],
+    ["a shared_selector too short", experiment({ shared_selector: "short" }), false],
+    // As a string it would be a valid name.
+    ["a shared_selector that is a number", experiment({ shared_selector: 12345678 }), false],
+    ["a _comment that is no string", experiment({ _comment: 5 }), false],
+    ["no domains", { start: T0, end: T1 }, false],
+    ["domains that are an array", experiment({ domains: [] }), false],
+    // Its indices would pass for host names.
+    ["domains that are an array of domains", experiment({ domains: [{ groups: groups() }] }), false],
+    ["domains that are null", experiment({ domains: null }), false],
+    ["empty domains", experiment({ domains: {} }), false],
+    ["domains with only a _comment", experiment({ domains: { _comment: "none yet" } }), false],
+    ["a _comment in domains that is no string", experiment({ domains: { _comment: 5, "en.wikipedia.org": { groups: groups() } } }), false],
+    ["an upper-case host", experiment({ domains: { "EN.wikipedia.org": { groups: groups() } } }), false],
+    ["a domain that is no object", experiment({ domains: { "en.wikipedia.org": 5 } }), false],
+    ["a domain that is null", experiment({ domains: { "en.wikipedia.org": null } }), false],
+    ["a domain without groups", domain({ unique_domain: true }), false],
+    ["a domain with allocations (targeting: the schema's)", domain({ groups: groups(), allocations: [] }), false],
+    ["a unique_domain that is no boolean", domain({ groups: groups(), unique_domain: 1 }), false],
+    ["a domain _comment that is no string", domain({ groups: groups(), _comment: 1 }), false],
+    ["an unknown domain key", domain({ groups: groups(), weight: 1 }), false],
+    ["groups that are an array", withGroups([]), false],
+    ["groups that are null", withGroups(null), false],
+    ["groups that are undefined", withGroups(undefined), false],
+    // Its indices would pass for group names.
+    ["groups that are an array of ranges", withGroups([[0, 9]]), false],
+    ["empty groups", withGroups({}), false],
+    ["groups with only a _comment", withGroups({ _comment: "none yet" }), false],
+    ["a groups _comment that is no string", withGroups({ _comment: 1, a: [0, 9] }), false],
+    ["a range that is no array", withGroups({ a: "0-9" }), false],
+    ["a range of one", withGroups({ a: [0] }), false],
+    ["a range of three", withGroups({ a: [0, 1, 2] }), false],
+    ["a range that is an object with a length", withGroups({ a: { 0: 0, 1: 9, length: 2 } }), false],
+    ["a bad group name", withGroups({ "a b": [0, 9] }), false],
+    ["a negative first bucket", withGroups({ a: [-1, 9] }), false],
+    ["a first bucket past the last", withGroups({ a: [100000, 100000] }), false],
+    ["a fractional first bucket", withGroups({ a: [0.5, 9] }), false],
+    ["a string first bucket", withGroups({ a: ["0", 9] }), false],
+    ["a negative last bucket", withGroups({ a: [0, -1] }), false],
+    ["a last bucket past the last", withGroups({ a: [0, 100000] }), false],
+    ["a fractional last bucket", withGroups({ a: [0, 9.5] }), false],
+    ["a string last bucket", withGroups({ a: [0, "9"] }), false],
+  ];
+
+  it("the schema's own word for an experiment that is no object (parseConfig says it before)", () => {
+    expect(v.safeParse(ExperimentSchema, null).issues!.map((i) => i.message)).toEqual(["experiment must be an object"]);
+  });
+
+  it.each(cases)("%s", (_, input, taken) => {
+    agrees(input);
+    for (const reuse of [false, true]) expect(quickExperiment(structuredClone(input), reuse) !== undefined).toBe(taken);
+  });
+
+  // With reuse, an object already in the schema's form (its keys in the schema's order, no
+  // _comment to drop) is shared; any other is a copy in that form. Without reuse, nothing is shared.
+  const sharing: [string, Record<string, unknown>, boolean, boolean][] = [
+    ["groups alone", { groups: { a: [0, 9] } }, true, true],
+    ["unique_domain, then groups", { unique_domain: true, groups: { a: [0, 9] } }, true, true],
+    ["unique_domain, _comment, then groups", { unique_domain: true, _comment: "d", groups: { a: [0, 9] } }, true, true],
+    ["_comment, then groups", { _comment: "d", groups: { a: [0, 9] } }, true, true],
+    ["groups, then unique_domain", { groups: { a: [0, 9] }, unique_domain: true }, false, true],
+    ["groups, then _comment", { groups: { a: [0, 9] }, _comment: "d" }, false, true],
+    ["_comment, then unique_domain", { _comment: "d", unique_domain: false, groups: { a: [0, 9] } }, false, true],
+    ["a _comment in groups", { groups: { _comment: "g", a: [0, 9] } }, false, false],
+  ];
+
+  it.each(sharing)("with reuse, %s", (_, d, sharesDomain, sharesGroups) => {
+    const input = { start: T0, end: T1, domains: { "en.wikipedia.org": d } };
+    const expected = v.parse(ReferenceExperimentSchema, structuredClone(input));
+    const out = quickExperiment(input, true)!;
+    expect(JSON.stringify(out)).toBe(JSON.stringify(expected));
+    expect(out.domains["en.wikipedia.org"] === d).toBe(sharesDomain);
+    expect(out.domains["en.wikipedia.org"]!.groups === d["groups"]).toBe(sharesGroups);
+    // The domains object itself is shared when no host had to be copied.
+    expect(out.domains === input.domains).toBe(sharesDomain);
+    const copied = quickExperiment(input, false)!;
+    expect(copied.domains === input.domains || copied.domains["en.wikipedia.org"] === d || copied.domains["en.wikipedia.org"]!.groups === d["groups"]).toBe(false);
+  });
+
+  it("with reuse, a domains _comment makes a copy that still shares each host already in form", () => {
+    const a = { groups: { a: [0, 9] } };
+    const b = { groups: { b: [0, 9] }, unique_domain: true };
+    const c = { groups: { c: [0, 9] } };
+    const domains = { "a.example": a, _comment: "hosts", "b.example": b, "c.example": c };
+    const out = quickExperiment({ start: T0, end: T1, domains }, true)!;
+    expect(Object.keys(out.domains)).toEqual(["a.example", "b.example", "c.example"]);
+    expect(out.domains === (domains as unknown)).toBe(false);
+    expect(out.domains["a.example"]).toBe(a);
+    expect(out.domains["b.example"]).toStrictEqual({ unique_domain: true, groups: { b: [0, 9] } });
+    expect(out.domains["c.example"]).toBe(c);
+  });
+});

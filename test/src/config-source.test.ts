@@ -192,3 +192,40 @@ describe("decodeUtf8", () => {
     expect(decodeUtf8(b)).toBeNull();
   });
 });
+
+describe("refusals, exactly", () => {
+  it("a head refusal carries no issues and no text", () => {
+    expect(screenConfigResponse(500, JSON_TYPE)).toStrictEqual({ ok: false, kind: "status", reason: "HTTP 500, expected 200", issues: [] });
+    expect(acceptConfigDocument(null)).toStrictEqual({ ok: false, kind: "too-large", reason: "body over the 5 MB cap", issues: [] });
+  });
+
+  // The charset hint is for a JSON type whose charset is wrong, whatever its case or spacing; never for another type.
+  it.each([
+    [" APPLICATION/JSON ; charset=latin1", true],
+    ["application/json;charset=utf-16", true],
+    ["xapplication/json; charset=utf-8", false],
+    ["application/jsonp; charset=utf-8", false],
+    ["application/jsonp", false],
+  ])("the charset hint for %j: %s", (type, hinted) => {
+    expect(screenConfigResponse(200, type)!.reason).toBe(`Content-Type ${JSON.stringify(type)}, expected application/json${hinted ? " (a charset, if given, must be utf-8)" : ""}`);
+  });
+
+  it("a Content-Length that is no finite number declares nothing: the body is read (and capped)", () => {
+    expect(screenConfigResponse(200, JSON_TYPE, "Infinity")).toBeNull();
+    expect(screenConfigResponse(200, JSON_TYPE, null)).toBeNull();
+  });
+
+  it("a body of exactly the cap is read and validated", () => {
+    expect(acceptConfigDocument(new Uint8Array(MAX_CONFIG_BYTES))).toMatchObject({ ok: false, kind: "invalid" });
+  });
+
+  it("an invalid document: every issue, their count in the reason, and the text", () => {
+    const text = '{"short": {}, "valid-name-x": {"start": "x"}}';
+    const r = acceptConfigDocument(new TextEncoder().encode(text));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.reason).toBe(`config failed validation (${r.issues.length} problems)`);
+    expect(r.issues.length).toBeGreaterThan(1);
+    expect(r.text).toBe(text);
+  });
+});

@@ -93,6 +93,15 @@ describe("targeting in the config (contract §8)", () => {
       '$["targeted-experiment"].constants.obj: must be a string, a finite number, true or false, or a list of one of those',
       '$["targeted-experiment"].constants.inf: must be a finite number',
     ]);
+    // Every word of the rule language is taken, not only true.
+    const words = targeted();
+    words["targeted-experiment"].constants = { false: 0, in: 1, not: 2 };
+    delete words["targeted-experiment"].eligibility;
+    expect(issuesOf(parseConfig(words))).toEqual([
+      '$["targeted-experiment"].constants.false: constant name "false" is taken by the rule language',
+      '$["targeted-experiment"].constants.in: constant name "in" is taken by the rule language',
+      '$["targeted-experiment"].constants.not: constant name "not" is taken by the rule language',
+    ]);
     const clash = targeted();
     clash["targeted-experiment"].constants = { country: "DE", true: 1, mixed: ["a", 1] };
     delete clash["targeted-experiment"].eligibility;
@@ -115,6 +124,12 @@ describe("targeting in the config (contract §8)", () => {
     const long = targeted();
     long["targeted-experiment"].constants.launch_countries = Array.from({ length: TARGETING_LIMITS.constantListItems + 1 }, () => "DE");
     expect(issuesOf(parseConfig(long))).toEqual(['$["targeted-experiment"].constants.launch_countries: list has more than 1000 items']);
+    const notObjects = targeted();
+    notObjects["targeted-experiment"].domains["de.wikipedia.org"].allocations = [5, { rule: "true" }];
+    expect(issuesOf(parseConfig(notObjects))).toEqual([
+      '$["targeted-experiment"].domains["de.wikipedia.org"].allocations[0]: must be an object with a rule and groups',
+      '$["targeted-experiment"].domains["de.wikipedia.org"].allocations[1].groups: is required',
+    ]);
     const wrongType = targeted();
     wrongType["targeted-experiment"].eligibility = 42;
     wrongType["targeted-experiment"].domains["de.wikipedia.org"].allocations = {};

@@ -60,11 +60,46 @@ describe("topLevelEntries", () => {
     expect(split).toBeGreaterThan(propertyRuns(4000) / 4);
   });
 
-  it("pauses while it scans", () => {
+  it("pauses while it scans, once per slice of the values' text", () => {
     const text = JSON.stringify(Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, { v: "x".repeat(50), n: [i, i] }])));
-    const steps = topLevelEntries(text, 100);
-    let pauses = 0;
-    for (let s = steps.next(); !s.done; s = steps.next()) pauses++;
-    expect(pauses).toBeGreaterThan(20);
+    const pausesAt = (sliceChars: number) => {
+      const steps = topLevelEntries(text, sliceChars);
+      let pauses = 0;
+      for (let s = steps.next(); !s.done; s = steps.next()) pauses++;
+      return pauses;
+    };
+    // 3,480 characters of values; a string counts whole, and a slice's overshoot is not carried over.
+    expect([pausesAt(100), pausesAt(1000)]).toEqual([25, 3]);
+    // A slice of one character pauses after every character outside a string, and after every string.
+    expect(pausesAt(1)).toBe(730);
+  });
+
+  // Exact answers at each turn of the scan: the entries' spans, or null for any text that is
+  // not an object of entries (a caller then parses the whole text, which reports it).
+  it.each([
+    ["{}", { keys: [], starts: [], ends: [] }],
+    [" \t{ \n} \r\n", { keys: [], starts: [], ends: [] }],
+    ['{"a": 1 }', { keys: ["a"], starts: [6], ends: [7] }],
+    ['{ "a" :\t[1, {"b": "}"}] ,\n"c":"x\\"y"}', { keys: ["a", "c"], starts: [8, 30], ends: [23, 36] }],
+    ['{"a\\u0062": {"}": ","}}', { keys: ["ab"], starts: [12], ends: [22] }],
+    // An escaped backslash just before the closing quote: the quote is not escaped.
+    ['{"a": "\\\\", "b": 1}', { keys: ["a", "b"], starts: [6, 17], ends: [10, 18] }],
+    ["{} 1", null],
+    ["{}}", null],
+    ['{"a": 1} x', null],
+    ['{"a": }', null],
+    ['{"a":}', null],
+    ['{"a": 1,}', null],
+    ['{"a" 1}', null],
+    ['{"a": 1', null],
+    ['{"a": "x', null],
+    ['{"a', null],
+    ['{"a\u0001": 1}', null],
+    ["{a: 1}", null],
+    ['{"a": 1]', null],
+    ["[1]", null],
+    ["", null],
+  ] as [string, TopLevelEntries | null][])("%j", (text, expected) => {
+    expect(run(text)).toEqual(expected);
   });
 });

@@ -97,6 +97,26 @@ describe("jsonKeyReport (scanJsonKeys's fast path)", () => {
     expect(fast).toBeGreaterThan(propertyRuns(2000) / 20);
   });
 
+  // Each text has as many keys as another would with one repeat fewer, or hides a ':' or a
+  // quote in a string: the count the fast path compares must be exact, or a repeat goes unseen.
+  it.each([
+    ["null", { topLevelOrder: [], duplicates: [] }],
+    ["[]", { topLevelOrder: [], duplicates: [] }],
+    ['{"a": 1, "a": 2}', { topLevelOrder: ["a", "a"], duplicates: [{ path: [], key: "a" }] }],
+    ['{"x": "a:b", "x": 1}', { topLevelOrder: ["x", "x"], duplicates: [{ path: [], key: "x" }] }],
+    ['{"x:": 1, "y": ":", "x:": 2}', { topLevelOrder: ["x:", "y", "x:"], duplicates: [{ path: [], key: "x:" }] }],
+    ['{"q\\":": "\\":", "q\\":": 1}', { topLevelOrder: ['q":', 'q":'], duplicates: [{ path: [], key: 'q":' }] }],
+    ['{"e\\\\": ":", "e\\\\": 1}', { topLevelOrder: ["e\\", "e\\"], duplicates: [{ path: [], key: "e\\" }] }],
+    ['{"k": {"k": 1}, "k": {"k": 1}}', { topLevelOrder: ["k", "k"], duplicates: [{ path: [], key: "k" }] }],
+    // An array's items are no keys: counted as keys, they would make up for the repeat.
+    ['{"a": [1], "a": [2]}', { topLevelOrder: ["a", "a"], duplicates: [{ path: [], key: "a" }] }],
+    ['{"a": [{"b": 1}, {"b": 1, "b": 2}]}', { topLevelOrder: ["a"], duplicates: [{ path: ["a", 1], key: "b" }] }],
+    ['{"a": ["::", ":"], "b": {"c": ":"}}', { topLevelOrder: ["a", "b"], duplicates: [] }],
+    ['{"b": 1, "0": 2}', { topLevelOrder: ["b", "0"], duplicates: [] }],
+  ] as [string, unknown][])("%s", (text, expected) => {
+    expect(jsonKeyReport(text, JSON.parse(text))).toStrictEqual(expected);
+  });
+
   it("does not overflow the stack on a document nested deeper than it", () => {
     const deep = "[".repeat(200_000) + "]".repeat(200_000);
     const text = `{"a": ${deep}, "a": 1}`;
