@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { compileConfig, type CompiledConfig, type NamedExperiment } from "../../src/config-compile.js";
+import { compileConfig, slotOf, type CompiledConfig, type NamedExperiment } from "../../src/config-compile.js";
 import { parseConfig } from "../../src/config-parse.js";
 
 /** The request-time form of a config (src/config-compile.ts), built through parseConfig. */
@@ -92,6 +92,26 @@ describe("derivation slots", () => {
       "fifth-experiment": shared("selector-one"),
     });
     expect(Array.from(c.hosts.get("a.example")!.slots)).toEqual([0, 0, 1, 1, 0]);
+    // slotOf, which tools use, reads the same slot for an experiment object.
+    const plan = c.hosts.get("a.example")!;
+    expect(plan.experiments.map((e) => slotOf(plan, e))).toEqual([0, 0, 1, 1, 0]);
+  });
+});
+
+describe("a host with allocations compiles its own experiment", () => {
+  const groups = { control: [0, 49_999], treatment: [50_000, 99_999] } as Record<string, [number, number]>;
+  const allocation = { rule: '${platform == "mobile"}', groups: { control: [0, 9], treatment: [10, 19] } };
+
+  it("even after a plain host with the same groups: it keeps its allocations, and reads the context", () => {
+    const c = compile({ "allocated-experiment": experiment({ "a.example": on(groups), "b.example": on(groups, { allocations: [allocation] }) }) });
+    const plain = c.hosts.get("a.example")!.experiments[0]!;
+    const allocated = c.hosts.get("b.example")!.experiments[0]!;
+    expect(allocated).not.toBe(plain);
+    expect(allocated.allocations.map((a) => a.rule.source)).toEqual(['${platform == "mobile"}']);
+    expect(plain.allocations).toEqual([]);
+    // No eligibility rule: the allocations alone make it read the request context.
+    expect(allocated.eligibility).toBeNull();
+    expect([plain.usesContext, allocated.usesContext]).toEqual([false, true]);
   });
 });
 
