@@ -84,6 +84,9 @@ describe("topLevelEntries", () => {
     ['{"a\\u0062": {"}": ","}}', { keys: ["ab"], starts: [12], ends: [22] }],
     // An escaped backslash just before the closing quote: the quote is not escaped.
     ['{"a": "\\\\", "b": 1}', { keys: ["a", "b"], starts: [6, 17], ends: [10, 18] }],
+    // Not an object from the first character, or a key without its colon.
+    ['x"a": 1}', null],
+    ['{"a" 1}', null],
     ["{} 1", null],
     ["{}}", null],
     ['{"a": 1} x', null],
