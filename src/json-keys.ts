@@ -14,18 +14,26 @@ export interface JsonKeyReport {
 }
 
 /**
- * The same report, given the value JSON.parse made of `text`. Fast path: when the text has
- * as many keys as the parsed value (so no object repeated one) and no top-level key is an
- * array index (so Object.keys is document order), the report is Object.keys of the value,
- * found with native string searches instead of a JavaScript pass over every character;
- * otherwise scanJsonKeys finds each duplicate and the real order.
+ * The same report, given the value JSON.parse made of `text`: the fast path's answer when it
+ * has one, else scanJsonKeys's.
  */
 export function jsonKeyReport(text: string, value: unknown): JsonKeyReport {
-  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
-    const top = Object.keys(value);
-    if (!top.some((k) => INDEX_KEY.test(k)) && parsedKeyCount(value) === keyCountInText(text)) return { topLevelOrder: top, duplicates: [] };
-  }
-  return scanJsonKeys(text);
+  const order = plainKeyOrder(text, value);
+  return order !== null ? { topLevelOrder: order, duplicates: [] } : scanJsonKeys(text);
+}
+
+/**
+ * The top-level key order of an object document that repeats no key anywhere and has no
+ * array-index key at the top (so Object.keys is document order); null otherwise, and then
+ * only scanJsonKeys can tell. Exact both ways: null exactly when the document is no object,
+ * repeats a key, or has such a key. Fast because the text has as many keys as the parsed
+ * value exactly when no object repeated one, and that count takes native string searches
+ * instead of a JavaScript pass over every character.
+ */
+export function plainKeyOrder(text: string, value: unknown): string[] | null {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
+  const top = Object.keys(value);
+  return !top.some((k) => INDEX_KEY.test(k)) && parsedKeyCount(value) === keyCountInText(text) ? top : null;
 }
 
 // Keys an object puts first whatever their document position (array-index-like names).
@@ -98,7 +106,8 @@ export function scanJsonKeys(text: string): JsonKeyReport {
       }
       i++;
       const top = stack[stack.length - 1];
-      if (top && top.keys && pendingKey === null && isKeyPosition(text, i)) {
+      // In valid JSON a string is a key exactly when it comes where an object expects one.
+      if (top && top.keys && pendingKey === null) {
         // Most keys have no escapes: take the text as is, decode only when needed.
         const raw = text.slice(start + 1, i - 1);
         const key = raw.includes("\\") ? (JSON.parse(text.slice(start, i)) as string) : raw;
@@ -134,13 +143,3 @@ export function scanJsonKeys(text: string): JsonKeyReport {
   return { topLevelOrder, duplicates };
 }
 
-// A string is a key when the next non-space character is a colon.
-function isKeyPosition(text: string, i: number): boolean {
-  while (i < text.length) {
-    const c = text.charCodeAt(i);
-    if (c === 0x3a) return true;
-    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return false;
-    i++;
-  }
-  return false;
-}

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { jsonKeyReport, scanJsonKeys } from "../../src/json-keys.js";
+import { jsonKeyReport, plainKeyOrder, scanJsonKeys } from "../../src/json-keys.js";
 import { propertyRuns } from "../helpers/property-runs.js";
 
 describe("scanJsonKeys", () => {
@@ -83,6 +83,9 @@ describe("jsonKeyReport (scanJsonKeys's fast path)", () => {
     return `{${n.pairs.map(([k, esc, v]) => `${spell(k, esc)} :\n${render(v)}`).join(",")}}`;
   };
 
+  // Written from the definition (JSON's array index: "0" or no leading zero), not from the code.
+  const isIndex = (k: string): boolean => k === "0" || (k.length > 0 && k[0] !== "0" && [...k].every((c) => c >= "0" && c <= "9"));
+
   it("reports exactly what scanJsonKeys reports, duplicates and order included", () => {
     let fast = 0;
     fc.assert(
@@ -96,6 +99,46 @@ describe("jsonKeyReport (scanJsonKeys's fast path)", () => {
     );
     expect(fast).toBeGreaterThan(propertyRuns(2000) / 20);
   });
+
+  // The fast path must be taken whenever it can be: a count that is off sends a clean
+  // document to the slow scan (only time is lost, so no other test would notice).
+  it("plainKeyOrder answers exactly when the document is an object with no repeat and no index key at the top", () => {
+    let answered = 0;
+    fc.assert(
+      fc.property(tree, (t) => {
+        const text = render(t);
+        const value: unknown = JSON.parse(text);
+        const scan = scanJsonKeys(text);
+        const plain = !Array.isArray(t) && scan.duplicates.length === 0 && !scan.topLevelOrder.some(isIndex);
+        const order = plainKeyOrder(text, value);
+        expect(order).toStrictEqual(plain ? scan.topLevelOrder : null);
+        if (order !== null) answered++;
+      }),
+      { seed: 15, numRuns: 2000 },
+    );
+    expect(answered).toBeGreaterThan(propertyRuns(2000) / 20);
+  });
+
+  // Each a clean object: colons, quotes and escapes in keys and strings, arrays of strings and
+  // objects, keys that look like numbers but are no array index.
+  it.each([
+    "{}",
+    '{"a": 1}',
+    '{"a:b": "c:d", "e": ":"}',
+    '{"q\\":": "\\"::\\\\", "r": 1}',
+    '{"l": ["a:", ":b", {"k": ":"}], "m": [{"k": 1}, {"k": 2}]}',
+    '{"a":{"b":{"c":[]}},"d":[[],[{}]]}',
+    '{"b": 1, "01": 2, "a1": 3, "1a": 4, "-1": 5, "1.5": 6, " 1": 7, "x0": 8}',
+  ])("plainKeyOrder answers for the clean object %s", (text) => {
+    expect(plainKeyOrder(text, JSON.parse(text))).toStrictEqual(scanJsonKeys(text).topLevelOrder);
+  });
+
+  it.each(["null", "1", '"a:b"', "[]", '[{"a": 1}]', '{"a": 1, "a": 1}', '{"a": {"b": 1, "b": 1}}', '{"a": [{"b": 1, "b": 1}]}', '{"b": 1, "0": 2}', '{"b": 1, "5": 2}', '{"b": 1, "10": 2}', '{"b": 1, "4294967294": 2}'])(
+    "plainKeyOrder leaves %s to the scan",
+    (text) => {
+      expect(plainKeyOrder(text, JSON.parse(text))).toBeNull();
+    },
+  );
 
   // Each text has as many keys as another would with one repeat fewer, or hides a ':' or a
   // quote in a string: the count the fast path compares must be exact, or a repeat goes unseen.
