@@ -31,10 +31,11 @@ export function* topLevelEntries(text: string, sliceChars: number): Steps<TopLev
   if (text.charCodeAt(i) === 0x7d /* } */) return skipSpace(text, i + 1) === n ? { keys, starts, ends } : null;
   let budget = sliceChars;
   for (;;) {
-    if (text.charCodeAt(i) !== 0x22 /* " */) return null;
-    const close = stringEnd(text, i);
-    if (close < 0) return null;
     // JSON.parse decodes the key and refuses what a key may not hold (raw control characters).
+    // It also makes the two checks this skips: a slice that does not open with a quote here
+    // (skipSpace left a character that is no JSON space) is no JSON string, and without a
+    // closing quote (-1) the slice is empty.
+    const close = stringEnd(text, i);
     let key: unknown;
     try {
       key = JSON.parse(text.slice(i, close + 1));

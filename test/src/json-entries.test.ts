@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { topLevelEntries, type TopLevelEntries } from "../../src/json-entries.js";
+import { stringEnd, topLevelEntries, type TopLevelEntries } from "../../src/json-entries.js";
 import { propertyRuns } from "../helpers/property-runs.js";
 
 /**
@@ -74,6 +74,31 @@ describe("topLevelEntries", () => {
     expect(pausesAt(1)).toBe(730);
   });
 
+  it("counts a string whole, its quotes included, towards the slice", () => {
+    const pauses = (text: string, sliceChars: number) => {
+      const steps = topLevelEntries(text, sliceChars);
+      let n = 0;
+      for (let s = steps.next(); !s.done; s = steps.next()) n++;
+      return n;
+    };
+    // A value of one string of exactly 100 characters, quotes included.
+    const hundred = `{"k": "${"x".repeat(98)}"}`;
+    expect([pauses(hundred, 99), pauses(hundred, 100), pauses(hundred, 101)]).toEqual([1, 1, 0]);
+    // The empty string is two characters.
+    expect([pauses('{"k": ""}', 2), pauses('{"k": ""}', 3)]).toEqual([1, 0]);
+  });
+
+  it("stringEnd finds the quote that closes the string, or -1", () => {
+    expect(stringEnd('"abc"', 0)).toBe(4);
+    // Texts as String.raw spells them: each backslash is one character.
+    expect(stringEnd(String.raw`x "a\\" "b"`, 2)).toBe(6);
+    expect(stringEnd(String.raw`"a\"b"`, 0)).toBe(5);
+    expect(stringEnd(String.raw`"a\\\"b"`, 0)).toBe(7);
+    expect(stringEnd('"abc', 0)).toBe(-1);
+    expect(stringEnd(String.raw`"a\"`, 0)).toBe(-1);
+    expect(stringEnd('"', 0)).toBe(-1);
+  });
+
   // Exact answers at each turn of the scan: the entries' spans, or null for any text that is
   // not an object of entries (a caller then parses the whole text, which reports it).
   it.each([
@@ -87,13 +112,15 @@ describe("topLevelEntries", () => {
     // Not an object from the first character, or a key without its colon.
     ['x"a": 1}', null],
     ['{"a" 1}', null],
+    // Without its colon, the key's next character would be skipped as if it were one.
+    ['{"a" 12}', null],
+    ['{"a"x"b"}', null],
     ["{} 1", null],
     ["{}}", null],
     ['{"a": 1} x', null],
     ['{"a": }', null],
     ['{"a":}', null],
     ['{"a": 1,}', null],
-    ['{"a" 1}', null],
     ['{"a": 1', null],
     ['{"a": "x', null],
     ['{"a', null],
