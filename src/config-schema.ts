@@ -128,7 +128,7 @@ function isBucket(x: unknown): x is number {
 // `reuse`: the input itself when it already is that output (no _comment to drop).
 function quickGroups(input: unknown, reuse: boolean): GroupsOutput | undefined {
   if (!isJsonObject(input)) return undefined;
-  let count = 0;
+  let any = false;
   let comment = false;
   for (const name in input) {
     const range = input[name];
@@ -138,9 +138,9 @@ function quickGroups(input: unknown, reuse: boolean): GroupsOutput | undefined {
       continue;
     }
     if (!Array.isArray(range) || range.length !== 2 || !GROUP_NAME.test(name) || !isBucket(range[0]) || !isBucket(range[1])) return undefined;
-    count++;
+    any = true;
   }
-  if (count === 0) return undefined;
+  if (!any) return undefined;
   if (reuse && !comment) return input as GroupsOutput;
   const out: GroupsOutput = {};
   for (const name in input) if (name !== COMMENT_KEY) out[name] = [(input[name] as number[])[0]!, (input[name] as number[])[1]!];
@@ -209,7 +209,7 @@ export function quickExperiment(input: unknown, reuse: boolean): ExperimentInput
   if (_comment !== undefined && typeof _comment !== "string") return undefined;
   if (!isJsonObject(domains)) return undefined;
   let out: Record<string, DomainOutput> | null = null;
-  let count = 0;
+  let any = false;
   for (const host in domains) {
     if (host === COMMENT_KEY) {
       if (typeof domains[host] !== "string") return undefined;
@@ -219,11 +219,11 @@ export function quickExperiment(input: unknown, reuse: boolean): ExperimentInput
     if (!HOST_NAME.test(host)) return undefined;
     const domain = quickDomain(domains[host], reuse);
     if (domain === undefined) return undefined;
-    count++;
+    any = true;
     if (out === null && domain !== domains[host]) out = copyUntil(domains, host);
     if (out !== null) out[host] = domain;
   }
-  if (count === 0) return undefined;
+  if (!any) return undefined;
   const result: Record<string, unknown> = { start, end };
   if (cache_split !== undefined) result["cache_split"] = cache_split;
   if (shared_selector !== undefined) result["shared_selector"] = shared_selector;
@@ -243,16 +243,15 @@ function copyUntil(domains: Record<string, unknown>, stop: string): Record<strin
   return out;
 }
 
-const ConstantScalar = v.union(
-  [v.string(), v.pipe(v.number(), v.finite("must be a finite number")), v.boolean()],
-  "must be a string, a finite number, true or false, or a list of one of those",
-);
+// The inner union and list have no message of their own: what neither kind takes, the outer
+// union words (an infinite number, alone or in a list, is the one failure a kind words itself).
+const ConstantScalar = v.union([v.string(), v.pipe(v.number(), v.finite("must be a finite number")), v.boolean()]);
 
 const Constant = v.union(
   [
     ConstantScalar,
     v.pipe(
-      v.array(ConstantScalar, "must be a string, a finite number, true or false, or a list of one of those"),
+      v.array(ConstantScalar),
       v.maxLength(TARGETING_LIMITS.constantListItems, `list has more than ${TARGETING_LIMITS.constantListItems} items`),
     ),
   ],
@@ -296,10 +295,11 @@ export const ReferenceExperimentSchema = experimentSchema(false);
 export type ExperimentInput = v.InferOutput<typeof ExperimentSchema>;
 
 // A strict object reports three things through one message hook: a key it does not know,
-// a required key that is missing, and input that is not an object at all.
+// a required key that is missing, and input that is not an object at all. valibot gives the
+// hook a path for the first two only (the key), none when the input is no object.
 function objectMessage(issue: v.BaseIssue<unknown>, notAnObject: string): string {
   if (issue.expected === "never") return "unknown key";
-  if (issue.received === "undefined" && issue.path && issue.path.length > 0) return "is required";
+  if (issue.path !== undefined) return "is required";
   return notAnObject;
 }
 

@@ -46,10 +46,11 @@ export function screenConfigResponse(status: number, contentType: string | null,
   if (!isJsonContentType(contentType)) {
     const shown = contentType === null ? "missing" : JSON.stringify(contentType);
     // A charset is optional; only a charset other than utf-8 is wrong, so say that only then.
-    const charset = contentType !== null && /^\s*application\/json\s*;/i.test(contentType) ? " (a charset, if given, must be utf-8)" : "";
+    const charset = /^\s*application\/json\s*;/i.test(contentType ?? "") ? " (a charset, if given, must be utf-8)" : "";
     return refuse("content-type", `Content-Type ${shown}, expected application/json${charset}`);
   }
-  const declared = contentLength === null ? Number.NaN : Number(contentLength);
+  // Number(null) is 0: no declared length is never over the cap.
+  const declared = Number(contentLength);
   if (Number.isFinite(declared) && declared > MAX_CONFIG_BYTES) {
     return refuse("too-large", `body over the ${CAP} cap (Content-Length: ${declared} bytes)`);
   }

@@ -45,6 +45,20 @@ describe("parseConfig accepts", () => {
     expect(issuesOf(parseConfig({}))).toEqual([]);
   });
 
+  it("keeps no object of a document it is given: the caller may change the document afterwards", () => {
+    const doc = base();
+    doc["valid-experiment"].domains["de.wikipedia.org"] = { unique_domain: true, groups: { a: [0, 9] } };
+    const r = parseConfig(doc);
+    if (!r.ok) throw new Error("rejected");
+    const before = JSON.stringify(r.config.experiments);
+    const exp = doc["valid-experiment"];
+    exp.domains["en.wikipedia.org"].groups.control[1] = 1;
+    exp.domains["de.wikipedia.org"].unique_domain = false;
+    exp.domains["fr.wikipedia.org"] = { groups: { a: [0, 9] } };
+    exp.end = "2030-01-01T00:00:00Z";
+    expect(JSON.stringify(r.config.experiments)).toBe(before);
+  });
+
   it("a name in the given order that the document does not hold is skipped", () => {
     const r = parseConfig(base(), ["missing-experiment", "valid-experiment"]);
     expect(issuesOf(r)).toEqual([]);

@@ -175,6 +175,9 @@ describe("quickExperiment, shape by shape", () => {
     ["a unique_domain that is no boolean", domain({ groups: groups(), unique_domain: 1 }), false],
     ["a domain _comment that is no string", domain({ groups: groups(), _comment: 1 }), false],
     ["an unknown domain key", domain({ groups: groups(), weight: 1 }), false],
+    // With a value of the kind unique_domain or _comment takes.
+    ["an unknown domain key with a boolean", domain({ groups: groups(), weight: true }), false],
+    ["an unknown domain key with a string", domain({ groups: groups(), note: "x" }), false],
     ["groups that are an array", withGroups([]), false],
     ["groups that are null", withGroups(null), false],
     ["groups that are undefined", withGroups(undefined), false],
@@ -244,5 +247,115 @@ describe("quickExperiment, shape by shape", () => {
     expect(out.domains["a.example"]).toBe(a);
     expect(out.domains["b.example"]).toStrictEqual({ unique_domain: true, groups: { b: [0, 9] } });
     expect(out.domains["c.example"]).toBe(c);
+  });
+});
+
+describe("ExperimentSchema, issue by issue", () => {
+  const T0 = "2025-01-01T00:00:00Z";
+  const T1 = "2026-01-01T00:00:00Z";
+  const H = "en.wikipedia.org";
+  const G = ["domains", H, "groups"];
+  // Keys in the schema's order (its output's), domains last.
+  const exp = (extra: Record<string, unknown> = {}) => ({ start: T0, end: T1, ...extra, domains: extra["domains"] ?? { [H]: { groups: { a: [0, 9], b: [10, 19] } } } });
+  const dom = (d: Record<string, unknown>) => exp({ domains: { [H]: { groups: { a: [0, 9] }, ...d } } });
+  const grp = (g: unknown) => exp({ domains: { [H]: { groups: g } } });
+  const alloc = (a: unknown) => dom({ allocations: [a] });
+  const many = <T>(n: number, item: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => item(i));
+  const TS = "must be a UTC timestamp like 2025-06-01T14:30:00Z (no fractions, ending in Z)";
+  const REAL = "is not a real calendar date and time";
+  const CONSTANT = "must be a string, a finite number, true or false, or a list of one of those";
+
+  // Each issue as the message, the path's keys, and whether it is about the key itself (a
+  // name that does not match, a key that is missing or unknown).
+  const issuesOf = (input: unknown) =>
+    v.safeParse(ExperimentSchema, input).issues?.map((i) => {
+      const path = (i.path ?? []).map((p) => p.key as string | number);
+      return (i.path ?? []).at(-1)?.origin === "key" ? [i.message, path, "key"] : [i.message, path];
+    }) ?? [];
+
+  it.each([
+    ["an experiment that is no object", 5, [["experiment must be an object", []]]],
+    ["a missing start", { end: T1, domains: exp().domains }, [["is required", ["start"], "key"]]],
+    ["an unknown experiment key", exp({ weight: 1 }), [["unknown key", ["weight"], "key"]]],
+    ["a start with a space for the T", exp({ start: "2025-06-01 14:30:00Z" }), [[TS, ["start"]], [REAL, ["start"]]]],
+    ["a start with text after the Z", exp({ start: "2025-06-01T14:30:00Zx" }), [[TS, ["start"]], [REAL, ["start"]]]],
+    ["a start with text before it", exp({ start: "x2025-06-01T14:30:00Z" }), [[TS, ["start"]], [REAL, ["start"]]]],
+    ["an end on 30 February", exp({ end: "2025-02-30T00:00:00Z" }), [[REAL, ["end"]]]],
+    ["a cache_split that is no boolean", exp({ cache_split: "yes" }), [["must be true or false", ["cache_split"]]]],
+    ["a shared_selector too short", exp({ shared_selector: "short" }), [["must match ^[A-Za-z0-9][-_.A-Za-z0-9]{7,62}$", ["shared_selector"]]]],
+    ["an experiment _comment that is no string", exp({ _comment: 5 }), [["must be a string", ["_comment"]]]],
+    ["an eligibility that is no string", exp({ eligibility: true }), [["must be a rule (a string)", ["eligibility"]]]],
+    ["domains that are an array", exp({ domains: [] }), [["must be an object keyed by host", ["domains"]]]],
+    ["empty domains", exp({ domains: {} }), [["needs at least one domain", ["domains"]]]],
+    ["domains with only a _comment", exp({ domains: { _comment: "none yet" } }), [["needs at least one domain", ["domains"]]]],
+    ["a domains _comment that is no string", exp({ domains: { _comment: 5, [H]: { groups: { a: [0, 9] } } } }), [["must be a string", ["domains", "_comment"]]]],
+    ["an upper-case host", exp({ domains: { "EN.wikipedia.org": { groups: { a: [0, 9] } } } }), [["host must be lower-case and match ^[a-z0-9][-_.a-z0-9]{0,254}$", ["domains", "EN.wikipedia.org"], "key"]]],
+    ["a domain that is no object", exp({ domains: { [H]: 5 } }), [["must be an object with groups", ["domains", H]]]],
+    // Not missing: there, and undefined (parseConfig takes any value, not only JSON's).
+    ["a domain that is undefined", exp({ domains: { [H]: undefined } }), [["must be an object with groups", ["domains", H]]]],
+    ["a list constant with an infinite number in it", exp({ constants: { a: [1, JSON.parse("1e999")] } }), [["must be a finite number", ["constants", "a", 1]]]],
+    ["a domain without groups", exp({ domains: { [H]: {} } }), [["is required", ["domains", H, "groups"], "key"]]],
+    ["an unknown domain key", dom({ weight: 1 }), [["unknown key", ["domains", H, "weight"], "key"]]],
+    ["a unique_domain that is no boolean", dom({ unique_domain: 1 }), [["must be true or false", ["domains", H, "unique_domain"]]]],
+    ["a domain _comment that is no string", dom({ _comment: 1 }), [["must be a string", ["domains", H, "_comment"]]]],
+    ["groups that are an array", grp([]), [["must be an object of group ranges", G]]],
+    ["empty groups", grp({}), [["needs at least one group", G]]],
+    ["groups with only a _comment", grp({ _comment: "none yet" }), [["needs at least one group", G]]],
+    ["a groups _comment that is no string", grp({ _comment: 1, a: [0, 9] }), [["must be a string", [...G, "_comment"]]]],
+    ["a bad group name", grp({ "a b": [0, 9] }), [["group name must match ^[A-Za-z0-9][-_.A-Za-z0-9]{0,62}$", [...G, "a b"], "key"]]],
+    ["two bad groups", grp({ "a b": [0, 9], c: [1.5, 2] }), [["group name must match ^[A-Za-z0-9][-_.A-Za-z0-9]{0,62}$", [...G, "a b"], "key"], ["must be an integer", [...G, "c", 0]]]],
+    ["a range that is no array", grp({ a: "0-9" }), [["must be a [first, last] pair of bucket numbers", [...G, "a"]]]],
+    ["a range of three", grp({ a: [0, 1, 2] }), [["must be a [first, last] pair of bucket numbers", [...G, "a", 2]]]],
+    ["a string bucket", grp({ a: ["0", 9] }), [["must be a number", [...G, "a", 0]]]],
+    ["a fractional bucket", grp({ a: [0, 9.5] }), [["must be an integer", [...G, "a", 1]]]],
+    ["a negative bucket", grp({ a: [-1, 9] }), [["must be >= 0", [...G, "a", 0]]]],
+    ["bucket 100,000", grp({ a: [0, 100_000] }), [["must be <= 99999", [...G, "a", 1]]]],
+    ["bucket 100,001", grp({ a: [0, 100_001] }), [["must be <= 99999", [...G, "a", 1]]]],
+    ["allocations that are no list", dom({ allocations: "x" }), [["must be a list of allocations", ["domains", H, "allocations"]]]],
+    ["17 allocations", dom({ allocations: many(17, () => ({ rule: "true", groups: { a: [0, 9] } })) }), [["has more than 16 allocations", ["domains", H, "allocations"]]]],
+    ["an allocation that is no object", alloc(5), [["must be an object with a rule and groups", ["domains", H, "allocations", 0]]]],
+    ["an allocation without a rule", alloc({ groups: { a: [0, 9] } }), [["is required", ["domains", H, "allocations", 0, "rule"], "key"]]],
+    ["an allocation rule that is no string", alloc({ rule: 1, groups: { a: [0, 9] } }), [["must be a rule (a string)", ["domains", H, "allocations", 0, "rule"]]]],
+    ["an unknown allocation key", alloc({ rule: "true", groups: { a: [0, 9] }, weight: 1 }), [["unknown key", ["domains", H, "allocations", 0, "weight"], "key"]]],
+    ["an allocation's bad bucket", alloc({ rule: "true", groups: { a: [0, -1] } }), [["must be >= 0", ["domains", H, "allocations", 0, "groups", "a", 1]]]],
+    ["constants that are a list", exp({ constants: [] }), [["must be an object of named constants", ["constants"]]]],
+    ["empty constants", exp({ constants: {} }), [["needs at least one constant", ["constants"]]]],
+    ["a bad constant name", exp({ constants: { "1a": 1 } }), [["constant name must match ^[A-Za-z_][A-Za-z0-9_]{0,63}$", ["constants", "1a"], "key"]]],
+    ["a constant that is an object", exp({ constants: { a: {} } }), [[CONSTANT, ["constants", "a"]]]],
+    ["a constant that is null", exp({ constants: { a: null } }), [[CONSTANT, ["constants", "a"]]]],
+    ["a constant that is infinite (JSON's 1e999)", exp({ constants: { a: JSON.parse("1e999") } }), [["must be a finite number", ["constants", "a"]]]],
+    // The union words it for the constant: no one of its kinds took the list.
+    ["a list constant with an object in it", exp({ constants: { a: ["x", {}] } }), [[CONSTANT, ["constants", "a"]]]],
+    ["a list constant of 1,001 items", exp({ constants: { a: many(1001, (i) => i) } }), [["list has more than 1000 items", ["constants", "a"]]]],
+    ["65 constants", exp({ constants: Object.fromEntries(many(65, (i) => [`c${i}`, i])) }), [["has more than 64 constants", ["constants"]]]],
+  ] as [string, unknown, unknown[]][])("%s", (_, input, expected) => {
+    expect(issuesOf(input)).toStrictEqual(expected);
+    agrees(input);
+  });
+
+  // At every bound, and with every kind of value the schema allows: the output is the input.
+  it.each([
+    ["the first and last buckets", grp({ a: [0, 0], b: [99_999, 99_999] })],
+    ["16 allocations", dom({ allocations: many(16, (i) => ({ rule: `x == ${i}`, groups: { a: [0, 9] }, _comment: "c" })) })],
+    ["every kind of constant", exp({ eligibility: "true", constants: { s: "x", n: -1.5, t: true, f: false, list: ["en", "de"], nums: [1, 2], flags: [true], empty: [] } })],
+    ["a list constant of 1,000 items", exp({ constants: { a: many(1000, (i) => i) } })],
+    ["64 constants", exp({ constants: Object.fromEntries(many(64, (i) => [`c${i}`, i])) })],
+  ])("accepts %s as it is", (_, input) => {
+    const r = v.safeParse(ExperimentSchema, input);
+    expect(r.issues).toBeUndefined();
+    expect(r.output).toStrictEqual(input);
+    // And in the same key order.
+    expect(JSON.stringify(r.output)).toBe(JSON.stringify(input));
+    agrees(input);
+  });
+
+  it("shares no object with its input (a caller may change either)", () => {
+    const domain = { unique_domain: true, groups: { a: [0, 9] } };
+    const input = exp({ domains: { [H]: domain } });
+    const out = v.parse(ExperimentSchema, input);
+    expect(out).toStrictEqual(input);
+    expect(out.domains[H]).not.toBe(domain);
+    expect(out.domains[H]!.groups).not.toBe(domain.groups);
+    expect(out.domains[H]!.groups["a"]).not.toBe(domain.groups.a);
   });
 });
