@@ -1,4 +1,5 @@
 import { parseConfigText } from "../../src/config-parse.js";
+import { jsonKeyReport, scanJsonKeys } from "../../src/json-keys.js";
 import type { CompiledConfig } from "../../src/config-compile.js";
 import { scanCookieHeader } from "../../src/cookie-header.js";
 import { isbot } from "isbot";
@@ -155,6 +156,12 @@ export function coreCases(): CoreCase[] {
   cases.push({ name: "scanCookieHeader, 1 KB with WMF-Uniq", group: "codec", run: () => scanCookieHeader(cookie1k) });
   cases.push({ name: "scanCookieHeader, 16 KB with WMF-Uniq", group: "codec", run: () => scanCookieHeader(cookie16k) });
   cases.push({ name: "scanCookieHeader, 1 KB without WMF-Uniq", group: "codec", run: () => scanCookieHeader(cookie1kNoUniq) });
+  // A config text's key report (src/json-keys.ts, once per config version): the fast path,
+  // native searches that count the keys, beside the scan of every character it spares.
+  const text100 = configText(100);
+  const doc100: unknown = JSON.parse(text100);
+  cases.push({ name: "jsonKeyReport, config text of 100 exp (fast path: no repeat, so the key counts agree)", group: "codec", experiments: 100, run: () => jsonKeyReport(text100, doc100).topLevelOrder.length });
+  cases.push({ name: "scanJsonKeys, config text of 100 exp (the scan the fast path spares)", group: "codec", experiments: 100, run: () => scanJsonKeys(text100).topLevelOrder.length });
   // The cookie Domain of a host from the Public Suffix List: what the first cookie minted
   // on a host costs (worker/cookie-domain.ts remembers the answer per host per isolate).
   for (const [what, host] of [
