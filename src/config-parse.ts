@@ -5,6 +5,7 @@ import { topLevelEntries, type TopLevelEntries } from "./json-entries.js";
 import { jsonKeyReport, type JsonKeyReport } from "./json-keys.js";
 import { runSteps, runStepsPausing, type Steps } from "./steps.js";
 import { COMMENT_KEY, EXPERIMENT_NAME } from "./contract.js";
+import { groupIssues, groupsAreSound, type GroupTable } from "./group-table.js";
 import { CONTEXT_VARIABLES } from "./request-context.js";
 import { compileRule, constantType, type CompiledRule, type ConstantValue } from "./rule-compile.js";
 
@@ -226,12 +227,12 @@ function ruleIssues(exp: NamedExperiment): { issues: ConfigIssue[]; rules: Exper
   const hosts = Object.keys(exp.domains);
   for (const host of hosts) {
     const domain = exp.domains[host]!;
-    if (!groupsAreSound(domain.groups)) issues.push(...groupIssues(domain.groups, [exp.name, "domains", host, "groups"]));
+    if (!groupsAreSound(domain.groups)) issues.push(...groupIssuesAt(domain.groups, [exp.name, "domains", host, "groups"]));
     if (domain.allocations === undefined) continue;
     const compiled: CompiledRule[] = [];
     domain.allocations.forEach((a, i) => {
       const base = [exp.name, "domains", host, "allocations", i];
-      issues.push(...groupIssues(a.groups, [...base, "groups"]));
+      issues.push(...groupIssuesAt(a.groups, [...base, "groups"]));
       const rule = compile(a.rule, [...base, "rule"]);
       if (rule !== null) compiled.push(rule);
     });
@@ -240,57 +241,9 @@ function ruleIssues(exp: NamedExperiment): { issues: ConfigIssue[]; rules: Exper
   return { issues, rules: { hosts, eligibility, allocations } };
 }
 
-/**
- * True when groupIssues would find nothing: no reversed range, no look-alike names, no
- * overlap. Fast path: pairwise checks without allocating (a table has a few groups); this
- * runs for every domain of every experiment. Larger tables take groupIssues itself.
- */
-function groupsAreSound(table: Readonly<Record<string, readonly [number, number]>>): boolean {
-  const names = Object.keys(table);
-  if (names.length > 8) return false;
-  for (let i = 0; i < names.length; i++) {
-    const a = names[i]!;
-    const [lo, hi] = table[a]!;
-    if (lo > hi) return false;
-    for (let j = 0; j < i; j++) {
-      const b = names[j]!;
-      const other = table[b]!;
-      if (lo <= other[1] && other[0] <= hi) return false;
-      if (a.length === b.length && a.toLowerCase() === b.toLowerCase()) return false;
-    }
-  }
-  return true;
-}
-
-// The domain rules of one group table (contract §1), wherever the table sits.
-function groupIssues(table: Readonly<Record<string, readonly [number, number]>>, at: (string | number)[]): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  const groups = Object.entries(table);
-  const folded = new Map<string, string>();
-  for (const [group, [lo, hi]] of groups) {
-    const path = () => formatPath([...at, group]);
-    if (lo > hi) issues.push({ path: path(), message: `range [${lo}, ${hi}] is reversed: first must be <= last` });
-    if (groups.length > 1) {
-      const twin = folded.get(group.toLowerCase());
-      if (twin !== undefined) issues.push({ path: path(), message: `group name differs from ${JSON.stringify(twin)} only by case` });
-      folded.set(group.toLowerCase(), group);
-    }
-  }
-  // Sorted by start, a range overlaps an earlier one exactly when it starts at or before
-  // the furthest end seen so far.
-  const sorted = groups.filter(([, [lo, hi]]) => lo <= hi).sort((a, b) => a[1][0] - b[1][0]);
-  let furthest: [string, readonly [number, number]] | undefined;
-  for (const [name, cur] of sorted) {
-    if (furthest && cur[0] <= furthest[1][1]) {
-      const [prevName, prev] = furthest;
-      issues.push({
-        path: formatPath([...at, name]),
-        message: `range [${cur[0]}, ${cur[1]}] overlaps group ${JSON.stringify(prevName)} [${prev[0]}, ${prev[1]}]`,
-      });
-    }
-    if (!furthest || cur[1] > furthest[1][1]) furthest = [name, cur];
-  }
-  return issues;
+// The domain rules of one group table (contract §1), each problem at its group's path.
+function groupIssuesAt(table: GroupTable, at: (string | number)[]): ConfigIssue[] {
+  return groupIssues(table).map((i) => ({ path: formatPath([...at, i.group]), message: i.message }));
 }
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -298,10 +251,7 @@ const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** `$`, then `.key`, `["odd.key"]` or `[3]` per step. */
 export function formatPath(path: readonly (string | number)[]): string {
   let out = "$";
-  for (const p of path) {
-    if (typeof p === "number") out += `[${p}]`;
-    else if (IDENT.test(p)) out += `.${p}`;
-    else out += `[${JSON.stringify(p)}]`;
-  }
+  // A number is no identifier, so it is written [3] (JSON.stringify(3) is "3").
+  for (const p of path) out += IDENT.test(String(p)) ? `.${p}` : `[${JSON.stringify(p)}]`;
   return out;
 }

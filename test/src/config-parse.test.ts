@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig, parseConfigText, type ConfigResult } from "../../src/config-parse.js";
+import { formatPath, parseConfig, parseConfigText, type ConfigResult } from "../../src/config-parse.js";
 import { sampleConfig } from "../fixtures/config.js";
 
 type Doc = Record<string, any>;
@@ -253,5 +253,15 @@ describe("parseConfig rejects, with the path of each problem", () => {
     expect(issuesOf(parseConfigText(dup))).toEqual(['$: duplicate key "valid-experiment"']);
     const dupGroup = JSON.stringify(base()).replace('"treatment":[5000,9999]', '"treatment":[5000,9999],"control":[10000,10001]');
     expect(issuesOf(parseConfigText(dupGroup))).toContain('$["valid-experiment"].domains["en.wikipedia.org"].groups: duplicate key "control"');
+  });
+});
+
+describe("formatPath", () => {
+  it("writes identifiers as .key, indices as [3], and any other key as a JSON string", () => {
+    expect(formatPath([])).toBe("$");
+    expect(formatPath(["a", "b_c", "_x9", 3, 0])).toBe("$.a.b_c._x9[3][0]");
+    expect(formatPath(["odd.key", "1a", "a-b", "", 'q"', "en.wikipedia.org"])).toBe('$["odd.key"]["1a"]["a-b"][""]["q\\""]["en.wikipedia.org"]');
+    // Digits as a string key are no index either.
+    expect(formatPath(["3"])).toBe('$["3"]');
   });
 });
