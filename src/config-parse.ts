@@ -8,6 +8,7 @@ import { COMMENT_KEY, EXPERIMENT_NAME } from "./contract.js";
 import { groupIssues, groupsAreSound, type GroupTable } from "./group-table.js";
 import { CONTEXT_VARIABLES } from "./request-context.js";
 import { compileRule, constantType, type CompiledRule, type ConstantValue } from "./rule-compile.js";
+import { RULE_KEYWORDS } from "./rule-parse.js";
 
 /**
  * The config boundary: `unknown` (or JSON text) in, a compiled config or every problem
@@ -197,8 +198,6 @@ export interface ExperimentRules {
   readonly allocations: ReadonlyMap<string, readonly CompiledRule[]>;
 }
 
-const RESERVED_NAMES = new Set(["true", "false", "in", "not"]);
-
 // The rules a structural schema cannot express, each reported at its own path; targeting
 // rules are compiled here, once, and handed to the compiler.
 function ruleIssues(exp: NamedExperiment): { issues: ConfigIssue[]; rules: ExperimentRules } {
@@ -209,7 +208,7 @@ function ruleIssues(exp: NamedExperiment): { issues: ConfigIssue[]; rules: Exper
   const constants = new Map<string, ConstantValue>();
   for (const [name, value] of Object.entries(exp.constants ?? {})) {
     const at = formatPath([exp.name, "constants", name]);
-    if (Object.hasOwn(CONTEXT_VARIABLES, name) || RESERVED_NAMES.has(name)) {
+    if (Object.hasOwn(CONTEXT_VARIABLES, name) || RULE_KEYWORDS.has(name)) {
       issues.push({ path: at, message: `constant name ${JSON.stringify(name)} is taken by the rule language` });
     } else if (constantType(value) === null) {
       issues.push({ path: at, message: "a list constant holds one type" });

@@ -138,8 +138,11 @@ function tokenize(text: string): Token[] {
   return tokens;
 }
 
-// The operator words; `true` and `false` are literals, read before this check.
-const RESERVED = new Set(["in", "not"]);
+/**
+ * The words the rule language reads as itself, never as a name: the literals `true` and
+ * `false` and the operator words `in` and `not`. A constant may not be called one of them.
+ */
+export const RULE_KEYWORDS: ReadonlySet<string> = new Set(["true", "false", "in", "not"]);
 
 class Parser {
   private at = 0;
@@ -216,7 +219,8 @@ class Parser {
     if (t.t === "string" || t.t === "number") return { kind: "literal", value: t.v, column: t.column };
     if (t.t === "word") {
       if (t.v === "true" || t.v === "false") return { kind: "literal", value: t.v === "true", column: t.column };
-      if (RESERVED.has(t.v)) throw new SyntaxFailure(t.column, `unexpected ${describe(t)}`);
+      // Only an operator word gets here: the literals were read on the line before.
+      if (RULE_KEYWORDS.has(t.v)) throw new SyntaxFailure(t.column, `unexpected ${describe(t)}`);
       return { kind: "name", name: t.v, column: t.column };
     }
     throw new SyntaxFailure(t.column, `expected a value, got ${describe(t)}`);
